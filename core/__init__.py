@@ -1,0 +1,1 @@
+"""DermaDesk core: all decision-support logic, free of any UI framework."""

