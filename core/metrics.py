@@ -44,7 +44,10 @@ def binary_auc(scores: np.ndarray, positive: np.ndarray) -> float:
 
 
 def macro_auc(y_true: np.ndarray, probs: np.ndarray) -> float:
-    return float(np.nanmean([binary_auc(probs[:, c], y_true == c) for c in range(probs.shape[1])]))
+    """Mean one-vs-rest AUC over the classes present (a class absent from y_true has no AUC)."""
+    aucs = [binary_auc(probs[:, c], y_true == c) for c in range(probs.shape[1])]
+    present = [a for a in aucs if not np.isnan(a)]
+    return float(np.mean(present)) if present else float("nan")
 
 
 def expected_calibration_error(y_true: np.ndarray, probs: np.ndarray, n_bins: int = 15) -> float:
@@ -61,7 +64,7 @@ def expected_calibration_error(y_true: np.ndarray, probs: np.ndarray, n_bins: in
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    z = logits / temperature
+    z = np.asarray(logits, dtype=np.float64) / temperature
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
@@ -106,7 +109,7 @@ def classification_report(y_true: np.ndarray, probs: np.ndarray, classes: list[s
     report = {
         "n": int(len(y_true)),
         "accuracy": float((pred == y_true).mean()) if len(y_true) else float("nan"),
-        "balanced_accuracy": float(np.nanmean(sens)),
+        "balanced_accuracy": float(np.nanmean(sens)) if not np.isnan(sens).all() else float("nan"),
         "macro_auc": macro_auc(y_true, probs),
         "ece": expected_calibration_error(y_true, probs),
         "per_class": {

@@ -132,9 +132,21 @@ def save_checkpoint(directory: str | Path, model: nn.Module, meta: ModelMeta) ->
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     tmp = directory / (WEIGHTS_FILE + ".tmp")
     save_file(state, str(tmp), metadata={"backbone": meta.backbone})
+    tmp.chmod(0o644)
     tmp.replace(directory / WEIGHTS_FILE)
-    (directory / META_FILE).write_text(json.dumps(asdict(meta), indent=2, sort_keys=False) + "\n")
+    (directory / META_FILE).write_text(json.dumps(_json_safe(asdict(meta)), indent=2, allow_nan=False) + "\n")
     return directory
+
+
+def _json_safe(value):
+    """NaN (e.g. a metric for a class with no examples) is not valid JSON; store it as null."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 class CheckpointError(RuntimeError):

@@ -2,6 +2,51 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import sys
+from pathlib import Path
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def expand_paths(paths: list[str]) -> list[Path]:
+    """Files as given, folders expanded to their image files (sorted); missing paths reported."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            out += sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        elif path.is_file():
+            out.append(path)
+        else:
+            _err(f"skipped {raw}: no such file or folder")
+    return out
+
+
+def _load_classifier(args: argparse.Namespace):
+    from ..classifier import Classifier
+    from ..model import CheckpointError
+
+    try:
+        return Classifier.load(args.model_dir)
+    except CheckpointError as exc:
+        _err(str(exc))
+        return None
+
+
+def _decode_all(paths: list[Path]):
+    """Yield (path, DecodedImage) for readable images; report the others by name and skip them."""
+    from ..imaging import ImageError, load_image
+
+    for path in paths:
+        try:
+            yield path, load_image(path)
+        except ImageError as exc:
+            _err(f"skipped {path.name}: {exc}")
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -12,15 +57,123 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    from ..train import TrainConfig
+def _predict(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
 
+    paths = expand_paths(args.paths)
+    if not paths:
+        _err("no images to predict")
+        return 2
+    classifier = _load_classifier(args)
+    if classifier is None:
+        return 2
+    if args.metadata:
+        _err("note: this model uses the image only; --metadata is ignored")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with out.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["image_id", *classifier.classes, "predicted"])
+        for path, decoded in tqdm(_decode_all(paths), total=len(paths), desc="predict", file=sys.stderr):
+            pred = classifier.predict(decoded.image)
+            writer.writerow([path.stem, *(f"{pred.probabilities[c]:.6f}" for c in classifier.classes), pred.predicted])
+            written += 1
+    _err(f"wrote {written} row(s) to {out} ({len(paths) - written} skipped)")
+    return 0 if written else 1
+
+
+def _explain(args: argparse.Namespace) -> int:
+    import numpy as np
+    from tqdm import tqdm
+
+    from ..explain import CAM_METHODS, explain
+
+    if args.method not in CAM_METHODS:
+        _err(f"unknown method {args.method!r}; choose from {', '.join(CAM_METHODS)}")
+        return 2
+    paths = expand_paths(args.paths)
+    if not paths:
+        _err("no images to explain")
+        return 2
+    classifier = _load_classifier(args)
+    if classifier is None:
+        return 2
+    if args.target != "predicted" and args.target not in classifier.classes:
+        _err(f"unknown target {args.target!r}; use 'predicted' or one of {', '.join(classifier.classes)}")
+        return 2
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for path, decoded in tqdm(_decode_all(paths), total=len(paths), desc=args.method, file=sys.stderr):
+        target = classifier.predict(decoded.image).predicted if args.target == "predicted" else args.target
+        result = explain(classifier, decoded.image, args.method, target)
+        np.save(out_dir / f"{path.stem}.npy", result.heatmap.astype(np.float32))
+        written += 1
+    _err(f"wrote {written} heatmap(s) to {out_dir} ({len(paths) - written} skipped)")
+    return 0 if written else 1
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from ..data import DataError, lesion_split, read_metadata
+    from ..evaluate import format_report, full_report, record_logits
+
+    classifier = _load_classifier(args)
+    if classifier is None:
+        return 2
+    try:
+        records = read_metadata(args.data)
+    except DataError as exc:
+        _err(str(exc))
+        return 2
+    config = classifier.meta.training.get("config", {})
+    if args.split == "validation":
+        _, records = lesion_split(records, config.get("val_fraction", 0.2), config.get("seed", 42))
+    if args.limit:
+        records = records[: args.limit]
+    logits = record_logits(classifier, args.data, records)
+    meta = classifier.meta
+    report = full_report(records, logits, classifier.classes, meta.temperature, meta.escalation_thresholds)
+    title = f"{meta.version} on {args.data} ({args.split} split, TTA {'on' if meta.tta else 'off'})"
+    print(format_report(report, classifier.classes, title))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train the lesion classifier (resumes from the last completed epoch)")
-    defaults = TrainConfig(data="", out="")
     p.add_argument("--data", required=True, help="HAM10000-format folder (metadata.csv + images/)")
     p.add_argument("--out", required=True, help="output folder for the checkpoint and training state")
-    for name in ("backbone", "epochs", "batch_size", "train_crop", "lr", "weight_decay", "patience",
-                 "freeze_blocks", "seed", "threads", "limit"):
-        value = getattr(defaults, name)
-        p.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+    p.add_argument("--backbone", default="efficientnet_lite0")
+    for name, kind, default in (("epochs", int, 14), ("batch-size", int, 32), ("train-crop", int, 192),
+                                ("lr", float, 1e-3), ("weight-decay", float, 0.02), ("patience", int, 5),
+                                ("freeze-blocks", int, 3), ("seed", int, 42), ("threads", int, 0), ("limit", int, 0)):
+        p.add_argument(f"--{name}", type=kind, default=default)
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("predict", help="calibrated class probabilities for images, as CSV")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders of images")
+    p.add_argument("--metadata", help="HAM10000-style metadata CSV (used only if the model uses metadata)")
+    p.add_argument("--out", required=True, help="output CSV: image_id, one column per class, predicted")
+    p.add_argument("--model-dir", help="checkpoint folder (default: settings)")
+    p.set_defaults(func=_predict)
+
+    p = sub.add_parser("explain", help="class activation heatmaps (.npy, original image size, values in [0,1])")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders of images")
+    p.add_argument("--method", default="gradcam", help="CAM method (gradcam, gradcam++, hirescam, ...)")
+    p.add_argument("--target", default="predicted", help="'predicted' or a class name")
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--model-dir", help="checkpoint folder (default: settings)")
+    p.set_defaults(func=_explain)
+
+    p = sub.add_parser("evaluate", help="model-card metrics on a HAM10000-format folder")
+    p.add_argument("--data", required=True, help="HAM10000-format folder")
+    p.add_argument("--split", choices=("validation", "all"), default="validation",
+                   help="'validation': the checkpoint's lesion-level validation split of this folder; 'all': every image")
+    p.add_argument("--limit", type=int, default=0, help="evaluate only the first N records")
+    p.add_argument("--json", help="also write the full report as JSON here")
+    p.add_argument("--model-dir", help="checkpoint folder (default: settings)")
+    p.set_defaults(func=_evaluate)

@@ -1,0 +1,50 @@
+"""After training: temperature scaling on validation, the model-card metrics, and the
+malignancy escalation thresholds, all written into the checkpoint's JSON."""
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from .classifier import Classifier
+from .data import lesion_split, read_metadata
+from .evaluate import escalation_thresholds, full_report, record_logits
+from .metrics import fit_temperature, softmax
+from .model import save_checkpoint
+
+
+def finalize(model_dir: str | Path, data: str | Path, *, val_fraction: float = 0.2, seed: int = 42,
+             limit: int = 0, training_extra: dict | None = None) -> dict:
+    classifier = Classifier.load(model_dir)
+    records = read_metadata(data)
+    if limit:
+        records = records[:limit]
+    _, val = lesion_split(records, val_fraction, seed)
+    classifier.meta.tta = True
+    logits = record_logits(classifier, data, val)
+    y = np.array([r.label for r in val])
+    temperature = fit_temperature(logits, y)
+    classes = classifier.classes
+    report = full_report(val, logits, classes, temperature)
+    thresholds = escalation_thresholds(y, softmax(logits, temperature), classes)
+
+    meta = classifier.meta
+    meta.temperature = temperature
+    meta.escalation_thresholds = {c: v["threshold"] for c, v in thresholds.items() if "threshold" in v}
+    meta.metrics = {
+        "split": f"lesion-level validation split (seed {seed}, {val_fraction:.0%} of lesions per class)",
+        "image_level": {k: report["image_level"][k] for k in ("n", "accuracy", "balanced_accuracy", "macro_auc", "ece", "melanoma", "per_class")},
+        "lesion_level": {k: report["lesion_level"][k] for k in ("n", "balanced_accuracy", "melanoma")},
+        "ece_uncalibrated": report["ece_uncalibrated"],
+        "escalation": thresholds,
+    }
+    meta.training = {**meta.training, **(training_extra or {})}
+    meta.version = f"{meta.backbone}-{Path(model_dir).name}-e{meta.training.get('best_epoch', '?')}"
+    save_checkpoint(model_dir, classifier.model, meta)
+    il = report["image_level"]
+    print(f"temperature {temperature:.3f}; validation balanced accuracy {il['balanced_accuracy']:.4f}, "
+          f"melanoma sensitivity {il['melanoma']['sensitivity']:.3f}, ECE {report['ece_uncalibrated']:.3f} -> {il['ece']:.3f}",
+          file=sys.stderr)
+    return asdict(meta)

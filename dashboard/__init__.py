@@ -1,0 +1,1 @@
+"""DermaDesk Streamlit app: entry point (`app.py`) and shared UI components."""

@@ -1,0 +1,88 @@
+"""Reusable UI pieces: notices, the probability chart, heatmap overlays."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from PIL import Image
+
+from core.classifier import Prediction
+from core.config import CLASS_NAMES, MALIGNANT, PROJECT_ROOT
+
+MODEL_CARD = PROJECT_ROOT / "models" / "MODEL_CARD.md"
+
+
+def decision_support_notice() -> None:
+    st.warning(
+        "**Decision support, not a diagnosis.** These probabilities come from a research model trained on "
+        "HAM10000 dermoscopy images. They do not replace clinical examination, dermoscopy by a trained "
+        "clinician, or histology. If in doubt, refer.",
+        icon="⚠️",
+    )
+
+
+def model_limits() -> None:
+    with st.expander("Known limits of this model"):
+        st.markdown(
+            "- Trained on 7 classes only (akiec, bcc, bkl, df, mel, nv, vasc): it cannot recognise SCC, "
+            "Merkel cell carcinoma, inflammatory disease or anything else, and will still answer with one of the 7.\n"
+            "- Trained on dermoscopy images from Austria and Australia, mostly fair skin: performance on darker "
+            "skin, clinical (non-dermoscopic) photos or other devices is unknown.\n"
+            "- Probabilities are calibrated on a validation split of the same data set; on other populations "
+            "they may be over- or under-confident.\n"
+            "- A heatmap shows where evidence for a class was found, not that the prediction is right.\n\n"
+            "Full details, metrics per class and failure modes: the **Model card** page."
+        )
+
+
+def low_confidence_notice(prediction: Prediction) -> None:
+    st.info(
+        f"**Low confidence.** The top class has only {prediction.confidence:.0%} probability: the model cannot "
+        "separate the leading diagnoses. Rely on clinical and dermoscopic assessment.",
+        icon="❓",
+    )
+
+
+def probability_chart(prediction: Prediction) -> go.Figure:
+    """Horizontal bars sorted by probability, highest on top; malignant classes in red and marked."""
+    ranked = prediction.ranked()[::-1]  # plotly draws the first bar at the bottom
+    labels = [f"{c} — {CLASS_NAMES[c]}{' (malignant)' if c in MALIGNANT else ''}" for c, _ in ranked]
+    values = [p for _, p in ranked]
+    colours = ["#c0392b" if c in MALIGNANT else "#2e86c1" for c, _ in ranked]
+    fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker_color=colours,
+                           text=[f"{v:.1%}" for v in values], textposition="outside",
+                           hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+    fig.update_layout(xaxis=dict(range=[0, 1.12], tickformat=".0%", title="calibrated probability"),
+                      margin=dict(l=10, r=10, t=10, b=10), height=300, showlegend=False)
+    return fig
+
+
+def _colormap(heatmap: np.ndarray) -> np.ndarray:
+    """A perceptually ordered blue→red ramp (like 'jet' but calmer), no matplotlib needed."""
+    stops = np.array([[0, 0, 130], [0, 110, 255], [0, 220, 200], [250, 230, 0], [255, 60, 0], [170, 0, 0]], float)
+    x = np.clip(heatmap, 0, 1) * (len(stops) - 1)
+    lo = np.floor(x).astype(int).clip(0, len(stops) - 2)
+    frac = (x - lo)[..., None]
+    return (stops[lo] * (1 - frac) + stops[lo + 1] * frac).astype(np.uint8)
+
+
+def overlay(image: Image.Image, heatmap: np.ndarray, opacity: float) -> Image.Image:
+    """Blend the heatmap onto the image; cold areas stay mostly transparent so the lesion shows."""
+    base = np.asarray(image.convert("RGB"), dtype=np.float32)
+    colour = _colormap(heatmap).astype(np.float32)
+    alpha = (opacity * (0.25 + 0.75 * np.clip(heatmap, 0, 1)))[..., None]
+    return Image.fromarray((base * (1 - alpha) + colour * alpha).clip(0, 255).astype(np.uint8))
+
+
+def model_card_markdown() -> str:
+    return MODEL_CARD.read_text() if MODEL_CARD.is_file() else "The model card is missing from models/."
+
+
+def missing_model_message() -> None:
+    st.error(
+        "No trained classifier was found. The repository ships one in `models/dermadesk-classifier/`; "
+        "if you moved it, set `DERMADESK_MODEL_DIR`, or train one with "
+        "`python -m core train --data PATH --out models/dermadesk-classifier`."
+    )

@@ -1,0 +1,95 @@
+"""Safe decoding: every kind of bad upload gets a clear ImageError; odd-but-valid images decode to RGB."""
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.imaging import ImageError, decode_image, load_image
+from tests.support import image_bytes, minimal_pdf, png_header_only, skin_like
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "empty"),
+        (minimal_pdf(), "not a recognised image"),
+        (b"Patient notes: mole on back, no change.\n" * 20, "not a recognised image"),
+        (image_bytes(skin_like(), "JPEG")[:600], "damaged or truncated"),
+        (png_header_only(30000, 30000), "decompression bomb|too large"),
+        (png_header_only(12000, 9000), "decompression bomb|too large"),
+        (png_header_only(8000, 6000), "too large"),
+        (image_bytes(Image.new("RGB", (10, 10), "brown"), "PNG"), "only 10×10"),
+    ],
+    ids=["zero-bytes", "pdf", "text-renamed-jpg", "truncated-jpeg", "bomb-30000", "huge-108mp", "huge-48mp", "tiny-10px"],
+)
+def test_bad_inputs_raise_clear_errors(data, message):
+    with pytest.raises(ImageError, match=message):
+        decode_image(data)
+
+
+def test_corrupt_body_with_valid_header():
+    good = bytearray(image_bytes(skin_like(), "PNG"))
+    good[200:600] = bytes(400)  # zero out compressed data: header intact, pixels unreadable
+    with pytest.raises(ImageError):
+        decode_image(bytes(good))
+
+
+def test_pillow_bomb_guard_is_converted():
+    # Even if our own limit were generous, Pillow's guard must surface as ImageError, not a crash.
+    with pytest.raises(ImageError):
+        decode_image(png_header_only(100000, 100000), max_pixels=10**12)
+
+
+@pytest.mark.parametrize(
+    "img, fmt, note",
+    [
+        (skin_like().convert("L"), "PNG", "greyscale"),
+        (skin_like().convert("RGBA"), "PNG", "Transparency"),
+        (skin_like().convert("CMYK"), "JPEG", "CMYK"),
+        (skin_like().convert("RGB"), "WEBP", None),
+        (skin_like().convert("RGB"), "TIFF", None),
+        (skin_like().convert("RGB"), "BMP", None),
+    ],
+    ids=["grey", "rgba", "cmyk", "webp", "tiff", "bmp"],
+)
+def test_valid_modes_decode_to_rgb(img, fmt, note):
+    decoded = decode_image(image_bytes(img, fmt))
+    assert decoded.image.mode == "RGB"
+    assert decoded.size == img.size
+    if note:
+        assert any(note in n for n in decoded.notes)
+
+
+def test_16_bit_png_is_scaled_not_clipped():
+    ramp = (np.linspace(0, 65535, 64 * 64).reshape(64, 64)).astype(np.uint16)
+    decoded = decode_image(image_bytes(Image.fromarray(ramp), "PNG"))
+    arr = np.asarray(decoded.image)
+    assert decoded.image.mode == "RGB"
+    assert arr.min() == 0 and arr.max() == 255  # full range kept, not saturated at 255
+
+
+def test_animated_gif_uses_first_frame():
+    frames = [Image.new("RGB", (64, 64), c) for c in ("red", "blue", "green")]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=100)
+    decoded = decode_image(buf.getvalue())
+    assert any("3 frames" in n for n in decoded.notes)
+    r, g, b = decoded.image.getpixel((10, 10))
+    assert r > 200 and b < 50
+
+
+def test_exif_orientation_applied_and_exif_stripped():
+    img = skin_like(120, 80)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise on display
+    exif[0x010F] = "CameraMaker"
+    decoded = decode_image(image_bytes(img, "JPEG", exif=exif.tobytes()))
+    assert decoded.size == (80, 120)
+    assert not decoded.image.getexif()
+    assert "exif" not in decoded.image.info
+
+
+def test_load_image_missing_file(tmp_path):
+    with pytest.raises(ImageError, match="Cannot read"):
+        load_image(tmp_path / "nope.jpg")
