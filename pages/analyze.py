@@ -11,6 +11,7 @@ SITES = ["unknown", "abdomen", "acral", "back", "chest", "ear", "face", "foot", 
 
 st.title("Analyze a lesion image")
 ui.decision_support_notice()
+ui.model_limits()
 
 model = resources.classifier()
 if model is None:
@@ -62,5 +63,3 @@ with image_col:
     st.image(ui.overlay(decoded.image, cam, opacity), caption=f"Grad-CAM for {target}", width="stretch")
     st.caption("Warm colours mark regions that raised this class's score. A heatmap on the lesion does not "
                "prove the prediction is right; one on a ruler, ink mark or hair is a warning sign.")
-
-ui.model_limits()

@@ -1,0 +1,80 @@
+"""Per-image latency of the classifier on this machine: predict (with and without flip TTA) and
+predict + Grad-CAM, p50/p95 over real HAM10000 images (or synthetic ones if the data is absent).
+
+    .venv/bin/python benchmarks/bench_predict.py [--n 40] [--threads 0]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from core.classifier import Classifier  # noqa: E402
+from core.config import Settings  # noqa: E402
+from core.data import image_path, read_metadata  # noqa: E402
+from core.explain import explain_prepared  # noqa: E402
+from core.imaging import load_image  # noqa: E402
+
+
+def images(n: int):
+    folder = Settings.from_env().ham10000_dir
+    if (folder / "metadata.csv").is_file():
+        return [load_image(image_path(folder, r.image_id)).image for r in read_metadata(folder)[:n]], str(folder)
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    return [Image.fromarray(rng.integers(0, 255, (256, 341, 3), dtype=np.uint8)) for _ in range(n)], "synthetic"
+
+
+def timed(fn, items) -> np.ndarray:
+    fn(items[0])  # warm-up: first call pays for lazy initialisation
+    out = []
+    for item in items:
+        t0 = time.perf_counter()
+        fn(item)
+        out.append((time.perf_counter() - t0) * 1000)
+    return np.array(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=40)
+    parser.add_argument("--threads", type=int, default=0)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    clf = Classifier.load()
+    imgs, source = images(args.n)
+    print(f"DermaDesk predict latency — model {clf.meta.version}; {len(imgs)} images from {source}")
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads\n")
+
+    def predict_plus_cam(img, tta=True):
+        prepared = clf.prepare(img)
+        pred = clf.predict_prepared(prepared, tta=tta)
+        explain_prepared(clf, prepared, "gradcam", pred.predicted)
+
+    rows = [
+        ("predict, no TTA", lambda im: clf.predict(im, tta=False)),
+        ("predict, 4-flip TTA (app default)", lambda im: clf.predict(im, tta=True)),
+        ("Grad-CAM alone (top class given)", lambda im: explain_prepared(clf, clf.prepare(im), "gradcam", "mel")),
+        ("predict (TTA) + Grad-CAM", predict_plus_cam),
+    ]
+    print(f"{'step':38s} {'p50 ms':>8s} {'p95 ms':>8s}")
+    for name, fn in rows:
+        ms = timed(fn, imgs)
+        print(f"{name:38s} {np.percentile(ms, 50):8.1f} {np.percentile(ms, 95):8.1f}")
+
+
+if __name__ == "__main__":
+    main()

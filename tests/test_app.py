@@ -1,0 +1,87 @@
+"""The Streamlit app, run for real with AppTest: navigation, analysis of a real image, bad uploads."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.support import HAM_DIR, ROOT, image_bytes, minimal_pdf, png_header_only, requires_ham, requires_model, skin_like
+
+APP = str(ROOT / "dashboard" / "app.py")
+TIMEOUT = 120
+
+
+def _analyze_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "error", "warning", "info", "title", "subheader")
+             for e in getattr(at, kind)]
+    parts += [str(m.value) + str(m.label) for m in at.metric]
+    return "\n".join(str(p) for p in parts)
+
+
+@requires_model
+def test_analyze_page_starts_with_notice_and_uploader():
+    at = _analyze_page()
+    assert "Decision support, not a diagnosis" in _texts(at)
+    assert len(at.file_uploader) == 1
+    assert "Known limits of this model" in [e.label for e in at.expander]
+
+
+@requires_model
+@requires_ham
+def test_real_image_shows_probabilities_and_heatmap():
+    at = _analyze_page()
+    data = (HAM_DIR / "images" / "ISIC_0024306.jpg").read_bytes()
+    at.file_uploader[0].upload("ISIC_0024306.jpg", data, "image/jpeg")
+    at.run()
+    assert not at.exception, at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    import json
+
+    figure = json.loads(charts[0].proto.spec)
+    bars = figure["data"][0]
+    assert len(bars["x"]) == 7 and abs(sum(bars["x"]) - 1) < 1e-3
+    assert sorted(bars["x"]) == list(bars["x"])  # sorted, highest drawn on top
+    captions = [c for image in at.get("image") for c in image.captions]
+    assert any(c.startswith("Grad-CAM for") for c in captions), captions
+    assert "Most likely class" in _texts(at)
+    # The opacity slider re-renders without recomputing or failing.
+    at.slider[0].set_value(0.8).run()
+    assert not at.exception
+
+
+@requires_model
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("empty.jpg", b"", "empty"),
+        ("notes.jpg", b"clinical notes, not an image", "not a recognised image"),
+        ("bomb.png", png_header_only(30000, 30000), "decompression bomb"),
+        ("tiny.png", image_bytes(skin_like(10, 10), "PNG"), "10×10"),
+    ],
+)
+def test_bad_upload_gets_a_message_and_the_app_recovers(name, data, message):
+    at = _analyze_page()
+    at.file_uploader[0].upload(name, data, "application/octet-stream")
+    at.run()
+    assert not at.exception, at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert name in errors and message in errors
+    # The next, valid upload works in the same session.
+    at.file_uploader[0].upload("ok.png", image_bytes(skin_like(), "PNG"), "image/png")
+    at.run()
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_model_card_page_renders():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page(str(ROOT / "pages" / "model_card.py"))
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Model card" in m.value or "model card" in m.value.lower() for m in at.markdown)
