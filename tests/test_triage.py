@@ -1,0 +1,486 @@
+"""Red-flag triage: conditions, context (negation, hedging, history, education), combinations, the 7-point
+checklist, classifier escalation, spans, the CLI contract and bad input.
+
+Every text here was written for these tests; none is taken from the development set.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.checklist import ITEMS, ChecklistAnswers, checklist_finding, score_checklist
+from core.triage import (
+    CONDITIONS,
+    MAX_TEXT_CHARS,
+    RULES,
+    Assessment,
+    TriageInputError,
+    assess,
+    classifier_finding,
+    combine,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SET = ROOT.parent / "shared" / "eval" / "triage_dev.jsonl"
+
+
+def conditions(assessment: Assessment) -> set[str]:
+    return {f.condition_key for f in assessment.findings}
+
+
+# ----------------------------------------------------------------------------------------------
+# Per condition: a current presentation escalates, and names the condition
+# ----------------------------------------------------------------------------------------------
+
+POSITIVE = [
+    ("Our 4-year-old has a temperature of 39.1 and little purple pinprick spots on her tummy", "emergency", "meningococcal"),
+    ("He is hot and floppy and the spots on his legs stay when I roll a glass over them", "emergency", "meningococcal"),
+    ("Purple blotches on both legs are getting bigger by the hour and going black in the middle", "emergency", "purpura_fulminans"),
+    ("Back from hiking in North Carolina, removed a tick last week; now fever 39 and spots on the palms and soles", "emergency", "rmsf"),
+    ("Three weeks after starting lamotrigine her lips are crusted and bleeding and both eyes are red and gritty", "emergency", "sjs_ten"),
+    ("Widespread tender skin that wrinkles and slides off with light rubbing in a febrile 2 year old", "emergency", "skin_failure"),
+    ("Began carbamazepine a month ago; now a rash all over, temp 38.6, swollen neck glands and ALT 310", "emergency", "dress"),
+    ("Red swollen calf after a gardening scratch, the skin is turning grey and there is crackling under the skin", "emergency", "necrotising_fasciitis"),
+    ("Cellulitis of the forearm, new confusion this afternoon, BP 84/52", "emergency", "infection_sepsis"),
+    ("Stung by a bee ten minutes ago, now hives everywhere and a tight throat", "emergency", "anaphylaxis"),
+    ("He went pale, collapsed in the waiting room and is not responding", "emergency", "collapse"),
+    ("Atopic child with sudden crops of punched-out sores on the neck and a fever", "emergency", "eczema_herpeticum"),
+    ("Erythrodermic, HR 122, shivering and feels faint on standing", "emergency", "erythroderma"),
+    ("Tampon in since yesterday, now 39.4, a sunburn-like rash all over and vomiting", "emergency", "toxic_shock"),
+    ("Hot fat splashed over his whole back, some areas charred", "emergency", "burns"),
+    ("Puffy red eyelid on the right with double vision and a fever", "emergency", "orbital_cellulitis"),
+    ("Clusters of blisters on the left forehead spreading onto the upper eyelid since Monday", "urgent", "hzo"),
+    ("Kidney transplant on tacrolimus: temp 38.3 and a new spotty rash over the chest", "urgent", "immunosuppressed_fever_rash"),
+    ("Leg ulcer with a purple, undermined edge, doubling in size over ten days, very painful", "urgent", "pyoderma_gangrenosum"),
+    ("The mole on my calf has grown and gone darker at one edge over the last few months", "urgent", "skin_cancer"),
+    ("Dermatoscopy: negative network and shiny white lines in an asymmetric lesion", "urgent", "skin_cancer"),
+    ("A scab on my ear keeps breaking down and has not healed for ten weeks", "urgent", "skin_cancer"),
+    ("A new brown stripe has appeared down my thumbnail and is getting wider", "urgent", "skin_cancer"),
+    ("Measured 5 mm in March and 8 mm now, same mole on the shin", "urgent", "skin_cancer"),
+    ("High temperature, a blotchy rash on the chest and he says the light hurts his eyes", "emergency", "meningococcal"),
+    ("Big blisters everywhere and the skin comes away when the nurse touches it", "emergency", "skin_failure"),
+    ("Sheets of pustules over the trunk and a temperature of 39.2 after stopping her steroid tablets", "emergency", "pustular"),
+    ("My 6 week old baby feels hot and the thermometer says 38.4", "emergency", "infant_fever"),
+]
+
+
+@pytest.mark.parametrize("text, level, condition", POSITIVE)
+def test_current_presentation_escalates_with_its_condition(text, level, condition):
+    result = assess(text)
+    assert result.level == level, [f.finding for f in result.findings]
+    assert condition in conditions(result)
+    escalating = [f for f in result.findings if f.level == level]
+    assert all(f.finding and f.condition and f.spans for f in escalating)  # explainable: names and highlights
+
+
+# The same red flags with the finding negated, asked about in general, or resolved in the past.
+ROUTINE = [
+    # negated
+    "Temperature 37.1, a few red spots on the trunk that fade completely under a glass, child playing",
+    "Drug rash after amoxicillin: no fever, no mouth or eye soreness, no blistering, skin not painful",
+    "Leg cellulitis improving on antibiotics; no fever, observations normal, redness receding",
+    "Itchy wheals after a new shower gel but no swelling of the lips, tongue or throat and breathing normally",
+    "Eczema flare on the hands without fever, blisters or open sores",
+    "Mole reviewed: no change in size, shape or colour, no bleeding, not itchy",
+    "Several moles on the back; none are new, growing or bleeding",
+    # educational
+    "What are the warning signs of toxic shock syndrome?",
+    "How do I recognise necrotising fasciitis early?",
+    "For my exam: list the features of DRESS and the drugs that cause it",
+    "Explain the glass test for a non-blanching rash",
+    "Which dermoscopic structures suggest melanoma?",
+    # past history
+    "I had toxic epidermal necrolysis in 2016 and fully recovered; which painkillers are safe?",
+    "Shingles near my left eye two years ago, resolved with no eye damage; should I have the vaccine?",
+    "Anaphylaxis to wasp stings as a teenager. Today: itchy scalp",
+    "Previous melanoma excised from the shoulder in 2014, discharged from follow-up, skin check today normal",
+    # benign presentations and app questions
+    "Small itchy bumps on my wrists after gardening",
+    "Which SPF is best for a child with fair skin?",
+    "Does the classifier work on images from a phone camera?",
+]
+
+
+@pytest.mark.parametrize("text", ROUTINE)
+def test_negated_educational_past_and_benign_texts_stay_routine(text):
+    result = assess(text)
+    assert result.level == "routine", [(f.finding, f.evidence) for f in result.findings]
+
+
+def test_set_aside_mentions_say_why():
+    reasons = {s.reason for s in assess("No fever and no purple spots").set_aside}
+    assert reasons == {"negated"}
+    assert {s.reason for s in assess("What causes purpura fulminans?").set_aside} == {"educational question, no patient described"}
+    assert "resolved or past history" in {s.reason for s in assess("Had shingles on my forehead 3 years ago, fully recovered").set_aside}
+
+
+# ----------------------------------------------------------------------------------------------
+# Negation and hedging by scope
+# ----------------------------------------------------------------------------------------------
+
+
+def test_negation_stops_at_but():
+    assert assess("Denies fever but has been rigoring all night with a hot red swollen leg and HR 118").level == "emergency"
+
+
+def test_negated_finding_does_not_cancel_a_present_one():
+    text = "No itching and no rash anywhere else. However her tongue has swollen up and she is struggling to breathe."
+    assert assess(text).level == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "? non-blanching spots on the ankles, T 38.4",
+    "query petechiae on the chest, febrile",
+    "Possible necrotising fasciitis - pain out of proportion to the redness around the wound",
+    "Cannot rule out purpuric rash; she is febrile and drowsy",
+    "Not sure whether the spots blanch; temperature 38.8",
+])
+def test_hedged_red_flags_count_as_present(text):
+    assert assess(text).level == "emergency"
+
+
+def test_findings_that_contain_a_negation_word_still_count():
+    assert assess("Sore on the temple that hasn't healed in 8 weeks").level == "urgent"
+    assert assess("Spots that don't fade when the glass is pressed on them, with a fever").level == "emergency"
+
+
+# ----------------------------------------------------------------------------------------------
+# Education versus a patient's own presentation, and history versus now
+# ----------------------------------------------------------------------------------------------
+
+
+def test_educational_question_with_a_current_presentation_escalates():
+    text = "What are the signs of necrotising fasciitis? My dad's thigh is red, spreading fast and the pain is unbearable."
+    result = assess(text)
+    assert result.level == "emergency"
+    assert "necrotising_fasciitis" in conditions(result)
+
+
+def test_first_person_question_about_own_lesion_escalates():
+    assert assess("Should I worry that my mole has started bleeding?").level == "urgent"
+
+
+def test_new_problem_after_old_history_escalates():
+    text = "Melanoma removed from the arm in 2017. Now a firm new lump has appeared right next to the scar."
+    assert assess(text).level == "urgent"
+
+
+def test_history_of_qualifies_only_its_own_phrase():
+    text = "Pt with hx of diabetes, foot red and swollen, crepitus on palpation, T 38.9"
+    assert assess(text).level == "emergency"
+
+
+# ----------------------------------------------------------------------------------------------
+# Combinations
+# ----------------------------------------------------------------------------------------------
+
+
+def test_fever_rash_and_drug_started_weeks_ago_is_a_severe_drug_reaction():
+    result = assess("Started allopurinol four weeks ago; now feverish with a red rash spreading over the trunk")
+    assert result.level == "emergency" and "dress" in conditions(result)
+
+
+def test_drug_rash_without_fever_or_organ_involvement_is_not_escalated():
+    assert assess("Started allopurinol four weeks ago; now a mild itchy rash on the arms, otherwise well").level == "routine"
+
+
+def test_fever_and_rash_in_an_immunosuppressed_patient_is_urgent():
+    result = assess("On azathioprine and prednisolone for vasculitis; temp 38.2 and a blanching rash on the back, drinking well")
+    assert result.level == "urgent" and "immunosuppressed_fever_rash" in conditions(result)
+
+
+def test_fever_and_rash_alone_is_not_escalated():
+    assert assess("Fever of 38.2 yesterday and a blanching pink rash today, eating and playing normally").level == "routine"
+
+
+def test_petechial_rash_with_fever_is_an_emergency_but_petechiae_alone_are_not():
+    assert assess("Petechial rash on the legs and a temperature of 38.5").level == "emergency"
+    assert assess("A few petechiae on the face after a bout of coughing, no fever, feels fine").level == "routine"
+
+
+def test_spreading_infection_needs_sepsis_signs_to_be_an_emergency():
+    assert assess("Cellulitis of the shin, spreading, T 38.4 and HR 112").level == "emergency"
+    assert assess("Cellulitis of the shin, on antibiotics, T 37.2 and HR 84").level == "routine"
+
+
+def test_measured_vital_signs_are_read():
+    assert "infection_sepsis" in conditions(assess("infected bite on the hand, BP 86/50"))
+    assert "infection_sepsis" in conditions(assess("infected bite on the hand, HR 135"))
+    assert "infection_sepsis" in conditions(assess("infected bite on the hand, sats 88%"))
+    assert assess("infected bite on the hand, BP 128/80, HR 76").level == "routine"
+
+
+def test_fahrenheit_temperatures_are_converted():
+    assert assess("Toddler with 102.2F and petechiae on the neck").level == "emergency"
+
+
+# ----------------------------------------------------------------------------------------------
+# Spans point at the triggering words
+# ----------------------------------------------------------------------------------------------
+
+
+def test_spans_point_at_the_triggering_words():
+    text = "Teenager, temp 39.2, with a non-blanching rash on both ankles."
+    finding = next(f for f in assess(text).findings if f.finding == "non-blanching rash")
+    assert [text[s:e] for s, e in finding.spans] == ["non-blanching"]
+    combined = next(f for f in assess(text).findings if f.finding == "fever with a petechial, purpuric or non-blanching rash")
+    assert "temp 39.2" in [text[s:e].strip() for s, e in combined.spans]
+    for f in assess(text).findings:
+        assert list(f.evidence) == [text[s:e] for s, e in f.spans]
+
+
+# ----------------------------------------------------------------------------------------------
+# Advice and sources
+# ----------------------------------------------------------------------------------------------
+
+
+def test_every_escalation_carries_advice_and_sources():
+    result = assess("Tongue swelling and drooling after starting ramipril")
+    assert result.level == "emergency"
+    assert result.advice[0].startswith("EMERGENCY")
+    assert any("adrenaline" in a for a in result.advice)
+    assert any("Resuscitation Council UK" in s for s in result.sources)
+    cancer = assess("Mole on my shoulder that bleeds and has grown")
+    assert any("NG12" in s for s in cancer.sources)
+
+
+def test_every_rule_names_a_known_condition_with_advice():
+    for rule in RULES:
+        condition = CONDITIONS[rule.condition]
+        assert condition.advice and condition.sources and rule.level in ("urgent", "emergency")
+
+
+def test_routine_assessment_still_gives_a_safety_net():
+    result = assess("Dry skin on my shins")
+    assert result.level == "routine" and not result.findings and result.advice
+
+
+# ----------------------------------------------------------------------------------------------
+# NICE weighted 7-point checklist
+# ----------------------------------------------------------------------------------------------
+
+
+def test_checklist_weights():
+    weights = {item.key: item.points for item in ITEMS}
+    assert weights == {"change_in_size": 2, "irregular_shape": 2, "irregular_colour": 2, "diameter_7mm_or_more": 1,
+                       "inflammation": 1, "oozing_or_crusting": 1, "change_in_sensation": 1}
+    for item in ITEMS:
+        assert score_checklist(ChecklistAnswers(**{item.key: True})).score == item.points
+
+
+def test_checklist_boundary_two_is_not_urgent_three_is():
+    two = score_checklist(ChecklistAnswers(irregular_colour=True))
+    assert two.score == 2 and not two.refer and checklist_finding(two) is None
+    minor_only = score_checklist(ChecklistAnswers(inflammation=True, oozing_or_crusting=True))
+    assert minor_only.score == 2 and not minor_only.refer
+    three = score_checklist(ChecklistAnswers(change_in_size=True, change_in_sensation=True))
+    assert three.score == 3 and three.refer
+    finding = checklist_finding(three)
+    assert finding.level == "urgent" and "3" in finding.finding and "change in size 2" in finding.detail
+    three_minor = score_checklist(ChecklistAnswers(diameter_7mm_or_more=True, inflammation=True, oozing_or_crusting=True))
+    assert three_minor.score == 3 and three_minor.refer
+    everything = score_checklist(ChecklistAnswers(**{item.key: True for item in ITEMS}))
+    assert everything.score == 10
+
+
+def test_checklist_joins_the_text_assessment():
+    text_result = assess("Brown mole on the arm, here for a check")
+    assert text_result.level == "routine"
+    combined = combine(text_result, checklist_finding(score_checklist(ChecklistAnswers(irregular_shape=True, inflammation=True))))
+    assert combined.level == "urgent" and any("7-point" in f.finding for f in combined.findings)
+    assert combine(assess("Stridor and hives after IV antibiotics"), checklist_finding(
+        score_checklist(ChecklistAnswers(irregular_shape=True, inflammation=True)))).level == "emergency"
+
+
+def test_checklist_rejects_bad_answers():
+    with pytest.raises(ValueError, match="unknown checklist item"):
+        ChecklistAnswers.from_mapping({"change_in_size": True, "colour_changed": True})
+    with pytest.raises(ValueError, match="true or false"):
+        ChecklistAnswers(change_in_size="yes")
+    assert ChecklistAnswers.from_mapping({"irregular_colour": True}).irregular_colour
+
+
+def test_checklist_score_written_in_a_note_is_read():
+    assert assess("7-point checklist: irregular colour (2), diameter 8 mm (1); total 3").level == "urgent"
+    assert assess("7-point checklist: change in size (2); total 2").level == "routine"
+
+
+# ----------------------------------------------------------------------------------------------
+# Classifier escalation
+# ----------------------------------------------------------------------------------------------
+
+THRESHOLDS = {"mel": 0.30, "bcc": 0.40, "akiec": 0.45}
+PROBS_BENIGN = {"akiec": 0.02, "bcc": 0.05, "bkl": 0.10, "df": 0.01, "mel": 0.12, "nv": 0.68, "vasc": 0.02}
+
+
+def test_classifier_below_threshold_does_not_escalate():
+    assert classifier_finding(PROBS_BENIGN, THRESHOLDS) is None
+
+
+def test_classifier_at_threshold_escalates_and_states_threshold_and_sensitivity():
+    probs = {**PROBS_BENIGN, "mel": 0.30, "nv": 0.50}
+    finding = classifier_finding(probs, THRESHOLDS, {"mel": 0.91})
+    assert finding is not None and finding.level == "urgent"
+    assert "Melanoma" in finding.finding
+    assert "0.30" in finding.detail and "threshold 0.30" in finding.detail and "0.91" in finding.detail
+    assert combine(assess("Pigmented lesion on the back"), finding).level == "urgent"
+
+
+def test_classifier_names_every_class_that_crossed():
+    probs = {"akiec": 0.05, "bcc": 0.45, "bkl": 0.05, "df": 0.0, "mel": 0.40, "nv": 0.05, "vasc": 0.0}
+    finding = classifier_finding(probs, THRESHOLDS)
+    assert "Basal cell carcinoma" in finding.finding  # the larger probability leads
+    assert "mel (" in finding.detail and "bcc (" in finding.detail and "not provided" in finding.detail
+
+
+def test_classifier_benign_class_never_escalates():
+    assert classifier_finding({**PROBS_BENIGN, "nv": 0.99, "mel": 0.01}, THRESHOLDS) is None
+
+
+@pytest.mark.parametrize("probs, thresholds, message", [
+    ({"melanoma": 0.9}, THRESHOLDS, "unknown class"),
+    (PROBS_BENIGN, {"nv": 0.5}, "only for the malignant"),
+    ({**PROBS_BENIGN, "mel": 1.7}, THRESHOLDS, "not a probability"),
+    (PROBS_BENIGN, {"mel": -0.1}, "not a probability"),
+])
+def test_classifier_rejects_bad_input(probs, thresholds, message):
+    with pytest.raises(ValueError, match=message):
+        classifier_finding(probs, thresholds)
+
+
+# ----------------------------------------------------------------------------------------------
+# combine()
+# ----------------------------------------------------------------------------------------------
+
+
+def test_combine_takes_the_highest_level_and_skips_none():
+    urgent = assess("Mole that bleeds onto my shirt")
+    emergency = assess("Can't breathe, lips swelling")
+    assert combine(urgent, None, emergency).level == "emergency"
+    assert combine().level == "routine"
+    with pytest.raises(TypeError):
+        combine("not an assessment")
+
+
+def test_milder_finding_of_the_same_problem_is_dropped():
+    result = assess("Lips and tongue swelling up, he is wheezing")
+    assert result.level == "emergency"
+    assert "angioedema" not in conditions(result)
+
+
+# ----------------------------------------------------------------------------------------------
+# Bad input
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t", None, 42])
+def test_empty_or_non_text_input_raises_a_clear_error(bad):
+    with pytest.raises(TriageInputError):
+        assess(bad)
+
+
+def test_too_long_input_is_refused_not_truncated():
+    with pytest.raises(TriageInputError, match="limit"):
+        assess("a" * (MAX_TEXT_CHARS + 1))
+
+
+@pytest.mark.parametrize("garbage", ["asdf qwer zxcv", "!!!???...", "12345 67890", "🙂🙂🙂", "\x00\x01 binary"])
+def test_garbage_text_is_routine(garbage):
+    assert assess(garbage).level == "routine"
+
+
+def test_all_capitals_text_is_read():
+    assert assess("HER LIPS ARE BLUE AND SHE CANT BREATHE AFTER THE PEANUT").level == "emergency"
+    assert assess("TEN SMALL MOLES ON MY BACK, ALL THE SAME, NONE CHANGING").level == "routine"
+
+
+# ----------------------------------------------------------------------------------------------
+# The CLI contract, run for real
+# ----------------------------------------------------------------------------------------------
+
+
+def run_core(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_single_text_prints_the_json_contract():
+    text = "Non-blanching rash and a temperature of 39"
+    result = run_core("triage", text)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["level"] == "emergency"
+    for finding in payload["findings"]:
+        assert {"finding", "condition", "level", "spans"} <= set(finding)
+        for start, end in finding["spans"]:
+            assert 0 <= start < end <= len(text)
+
+
+def test_cli_jsonl_reports_and_skips_bad_lines(tmp_path):
+    data = tmp_path / "in.jsonl"
+    data.write_text("\n".join([
+        json.dumps({"id": "a", "text": "Mole has grown and bled twice"}),
+        "{not json",
+        json.dumps({"id": "b"}),
+        json.dumps({"id": "c", "text": "   "}),
+        json.dumps({"id": "d", "text": "What is SJS?"}),
+    ]) + "\n", encoding="utf-8")
+    result = run_core("triage", "--jsonl", str(data))
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["id"], r["level"]) for r in rows] == [("a", "urgent"), ("d", "routine")]
+    assert all({"id", "level", "findings"} <= set(r) for r in rows)
+    assert ":2:" in result.stderr and ":3:" in result.stderr and ":4:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_fails_cleanly_when_nothing_can_be_done(tmp_path):
+    missing = run_core("triage", "--jsonl", str(tmp_path / "absent.jsonl"))
+    assert missing.returncode != 0 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
+    empty = run_core("triage", "  ")
+    assert empty.returncode != 0 and "empty" in empty.stderr and "Traceback" not in empty.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("[1, 2]\n{oops\n", encoding="utf-8")
+    all_bad = run_core("triage", "--jsonl", str(bad))
+    assert all_bad.returncode != 0 and "no line could be triaged" in all_bad.stderr
+
+
+def test_cli_eval_prints_matrix_metrics_and_misclassified(tmp_path):
+    data = tmp_path / "labelled.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "x1", "text": "Throat closing after a wasp sting", "expected": "emergency"},
+        {"id": "x2", "text": "Mole getting bigger and darker", "expected": "urgent"},
+        {"id": "x3", "text": "Mild dandruff", "expected": "routine"},
+        {"id": "x4", "text": "Mild dandruff again", "expected": "urgent"},
+    ]) + "\n", encoding="utf-8")
+    result = run_core("eval-triage", "--jsonl", str(data))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Confusion matrix" in out and "recall" in out and "precision" in out
+    assert "Routine specificity" in out and "1.000 (1/1)" in out
+    assert "x4: expected urgent, got routine - no red flag found" in out
+
+
+# ----------------------------------------------------------------------------------------------
+# Development-set targets (skipped when the shared evaluation data is absent)
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not DEV_SET.is_file(), reason="shared development set not available")
+def test_dev_set_targets():
+    rows = [json.loads(line) for line in DEV_SET.open(encoding="utf-8") if line.strip()]
+    predicted = [(r["expected"], assess(r["text"]).level) for r in rows]
+
+    def recall(level: str) -> float:
+        hits = [p == level for t, p in predicted if t == level]
+        return sum(hits) / len(hits)
+
+    routine_specificity = statistics.mean(p == "routine" for t, p in predicted if t == "routine")
+    assert recall("emergency") == 1.0
+    assert recall("urgent") >= 0.95
+    assert routine_specificity >= 0.90
