@@ -52,6 +52,12 @@ class Settings:
     # Top-class probability under this is flagged "low confidence" in every view.
     low_confidence: float = 0.5
     torch_threads: int = 0  # 0 = leave torch's default
+    kb_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "knowledge_base")
+    # Optional generative rephrasing of chat answers; empty kind = offline extractive answers only.
+    chat_llm_kind: str = ""  # "openai" (any OpenAI-compatible server) or "ollama"
+    chat_llm_url: str = ""
+    chat_llm_model: str = ""
+    chat_llm_api_key: str = ""
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -64,6 +70,11 @@ class Settings:
             min_image_side=_env_int("DERMADESK_MIN_IMAGE_SIDE", base.min_image_side),
             low_confidence=_env_float("DERMADESK_LOW_CONFIDENCE", base.low_confidence),
             torch_threads=_env_int("DERMADESK_TORCH_THREADS", base.torch_threads),
+            kb_dir=_env_path("DERMADESK_KB_DIR", base.kb_dir),
+            chat_llm_kind=os.environ.get("DERMADESK_CHAT_LLM_KIND", base.chat_llm_kind),
+            chat_llm_url=os.environ.get("DERMADESK_CHAT_LLM_URL", base.chat_llm_url),
+            chat_llm_model=os.environ.get("DERMADESK_CHAT_LLM_MODEL", base.chat_llm_model),
+            chat_llm_api_key=os.environ.get("DERMADESK_CHAT_LLM_API_KEY", base.chat_llm_api_key),
         )
 
     # Every piece of runtime state lives below data_dir so it can be backed up or moved as one.
