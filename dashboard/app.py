@@ -20,6 +20,9 @@ navigation = st.navigation(
         "Review": [
             st.Page(PAGES / "analyze.py", title="Analyze an image", icon=":material/biotech:", default=True),
         ],
+        "Learn": [
+            st.Page(PAGES / "chat.py", title="Ask the knowledge base", icon=":material/forum:"),
+        ],
         "About": [
             st.Page(PAGES / "model_card.py", title="Model card", icon=":material/description:"),
         ],

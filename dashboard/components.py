@@ -86,3 +86,62 @@ def missing_model_message() -> None:
         "if you moved it, set `DERMADESK_MODEL_DIR`, or train one with "
         "`python -m core train --data PATH --out models/dermadesk-classifier`."
     )
+
+
+# --- Red-flag escalation -------------------------------------------------------------------------
+
+_LEVEL_STYLE = {
+    "emergency": (st.error, "🚨", "EMERGENCY — needs emergency care now"),
+    "urgent": (st.warning, "⏱️", "URGENT — same-week specialist review (suspected cancer pathway)"),
+}
+
+
+def _escape_markdown(text: str) -> str:
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~:$" else ch for ch in text)
+
+
+def highlighted(text: str, findings) -> str:
+    """The text as markdown with every span that triggered a finding on a red background."""
+    spans = sorted({span for f in findings for span in f.spans})
+    out, cursor = [], 0
+    for start, end in spans:
+        if start < cursor:
+            continue  # overlapping spans: the first one wins
+        out.append(_escape_markdown(text[cursor:start]))
+        out.append(f":red-background[**{_escape_markdown(text[start:end])}**]")
+        cursor = end
+    out.append(_escape_markdown(text[cursor:]))
+    return "".join(out)
+
+
+def _acknowledge(flag_key: str) -> None:
+    st.session_state[flag_key] = True
+
+
+def escalation_banner(assessment, key: str, text: str | None = None) -> bool:
+    """Show an escalated assessment before anything else; it stays in full until acknowledged, and
+    in short form after that (never hidden). Returns True once acknowledged (or if nothing to show).
+
+    `key` identifies this assessment in the session (e.g. a hash of the text it came from).
+    """
+    if assessment is None or not assessment.escalated:
+        return True
+    show, icon, heading = _LEVEL_STYLE[assessment.level]
+    flag_key = f"acknowledged-{key}"  # plain session state: survives reruns, unlike an unrendered widget
+    acknowledged = st.session_state.get(flag_key, False)
+    lines = [f"**{heading}**", ""]
+    lines += [f"- **{f.condition}**: {f.finding}" + (f" — {f.detail}" if f.detail else "") for f in assessment.findings]
+    if acknowledged:
+        lines += ["", "_Acknowledged by the clinician._"]
+    else:
+        lines += ["", *assessment.advice]
+    show("\n".join(lines), icon=icon)
+    if not acknowledged:
+        if text:
+            st.markdown("Triggered by: " + highlighted(text, assessment.findings))
+        if assessment.sources:
+            with st.expander("Sources for this advice"):
+                st.markdown("\n".join(f"- {s}" for s in assessment.sources))
+        st.checkbox("I have read this red flag and will act on it", key=f"ack-{key}",
+                    on_change=_acknowledge, args=(flag_key,))
+    return acknowledged

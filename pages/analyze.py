@@ -1,8 +1,10 @@
-"""Analyze an image: upload, calibrated probabilities, Grad-CAM of the top (or chosen) class."""
+"""Analyze an image: red flags first, then calibrated probabilities and Grad-CAM of any class."""
 import streamlit as st
 
+from core.checklist import ITEMS, ChecklistAnswers, checklist_finding, score_checklist
 from core.config import CLASS_NAMES
 from core.imaging import UPLOAD_EXTENSIONS, ImageError
+from core.triage import TriageInputError, assess, classifier_finding, combine
 from dashboard import components as ui
 from dashboard import resources
 
@@ -23,9 +25,27 @@ age_col, sex_col, site_col = st.columns(3)
 age = age_col.number_input("Age (years)", min_value=0, max_value=120, value=None, step=1)
 sex = sex_col.selectbox("Sex", ["unknown", "female", "male"])
 site = site_col.selectbox("Body site", SITES)
+note = st.text_area("Clinical note (optional)", placeholder="History, symptoms, change over time…",
+                    help="Read by the red-flag filter before anything else.")
+with st.expander("NICE weighted 7-point checklist"):
+    st.caption("Major features score 2, minor features 1; a total of 3 or more warrants a suspected-cancer "
+               "pathway referral (NICE NG12).")
+    answers = {item.key: st.checkbox(f"{item.label} ({item.kind}, {item.points})", key=f"seven-{item.key}")
+               for item in ITEMS}
+    checklist = score_checklist(ChecklistAnswers.from_mapping(answers))
+    st.markdown(f"**Score: {checklist.score}** — "
+                + ("refer urgently (3 or more)." if checklist.refer else "below the referral threshold of 3."))
 st.caption("Age, sex and site are recorded with the case; this model reads the image only.")
 
+try:
+    note_assessment = assess(note) if note.strip() else None
+except TriageInputError as exc:
+    note_assessment = None
+    st.error(f"The clinical note could not be checked for red flags: {exc}")
+
 if upload is None:
+    red_flags = combine(note_assessment, checklist_finding(checklist))
+    ui.escalation_banner(red_flags, key=f"note-{resources.digest(note.encode())}-{checklist.score}", text=note)
     st.info("Upload a dermoscopic image of a single lesion to see the model's assessment.")
     st.stop()
 
@@ -36,30 +56,50 @@ try:
 except ImageError as exc:
     st.error(f"**{upload.name}** cannot be analysed: {exc}")
     st.stop()
-for note in decoded.notes:
-    st.caption(f"ℹ️ {note}")
+for message in decoded.notes:
+    st.caption(f"ℹ️ {message}")
 
 with st.spinner("Analysing…"):
-    prediction = resources.predict(key, decoded)
+    prediction = resources.predict(key, decoded, model.meta.version)
 
-image_col, result_col = st.columns(2)
-with result_col:
-    st.subheader("Model output")
-    st.metric("Most likely class", f"{prediction.predicted} — {prediction.predicted_name}",
-              f"{prediction.confidence:.0%} probability", delta_color="off")
-    if prediction.low_confidence:
-        ui.low_confidence_notice(prediction)
-    st.plotly_chart(ui.probability_chart(prediction), width="stretch")
-    st.caption(f"Model {prediction.model_version}; probabilities are temperature-calibrated on a "
-               "lesion-level validation split. Red bars are malignant classes.")
+# Red flags come before the model's output: note, checklist and classifier escalation together.
+thresholds = model.meta.escalation_thresholds
+sensitivities = {c: v.get("sensitivity") for c, v in model.meta.metrics.get("escalation", {}).items()
+                 if c in thresholds and isinstance(v, dict)}
+red_flags = combine(note_assessment, checklist_finding(checklist),
+                    None if prediction.out_of_distribution else
+                    classifier_finding(prediction.probabilities, thresholds, sensitivities))
+ui.escalation_banner(red_flags, key=f"{key}-{resources.digest(note.encode())}-{checklist.score}", text=note)
 
-with image_col:
-    ranked = [c for c, _ in prediction.ranked()]
-    target = st.selectbox("Heatmap for class", ranked, format_func=lambda c: f"{c} — {CLASS_NAMES[c]}",
-                          help="Grad-CAM shows where the model found evidence for this class.")
-    opacity = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05)
-    with st.spinner("Computing Grad-CAM…"):
-        cam = resources.heatmap(key, decoded, "gradcam", target)
-    st.image(ui.overlay(decoded.image, cam, opacity), caption=f"Grad-CAM for {target}", width="stretch")
-    st.caption("Warm colours mark regions that raised this class's score. A heatmap on the lesion does not "
-               "prove the prediction is right; one on a ruler, ink mark or hair is a warning sign.")
+st.session_state["current_case"] = {"predicted": prediction.predicted, "probabilities": prediction.probabilities,
+                                    "image": upload.name, "model_version": prediction.model_version}
+
+if prediction.out_of_distribution:
+    st.error("**This does not look like a dermoscopy image of a skin lesion.** Its features are far from every "
+             "image the model was trained on, so the probabilities below are meaningless. Upload a dermoscopic "
+             "photograph of a single lesion.", icon="🚫")
+    results = st.expander("Show the model's output anyway")
+else:
+    results = st.container()
+
+with results:
+    image_col, result_col = st.columns(2)
+    with result_col:
+        st.subheader("Model output")
+        st.metric("Most likely class", f"{prediction.predicted} — {prediction.predicted_name}",
+                  f"{prediction.confidence:.0%} probability", delta_color="off")
+        if prediction.low_confidence:
+            ui.low_confidence_notice(prediction)
+        st.plotly_chart(ui.probability_chart(prediction), width="stretch")
+        st.caption(f"Model {prediction.model_version}; probabilities are temperature-calibrated on a "
+                   "lesion-level validation split. Red bars are malignant classes.")
+    with image_col:
+        ranked = [c for c, _ in prediction.ranked()]
+        target = st.selectbox("Heatmap for class", ranked, format_func=lambda c: f"{c} — {CLASS_NAMES[c]}",
+                              help="Grad-CAM shows where the model found evidence for this class.")
+        opacity = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05)
+        with st.spinner("Computing Grad-CAM…"):
+            cam = resources.heatmap(key, decoded, "gradcam", target, model.meta.version)
+        st.image(ui.overlay(decoded.image, cam, opacity), caption=f"Grad-CAM for {target}", width="stretch")
+        st.caption("Warm colours mark regions that raised this class's score. A heatmap on the lesion does not "
+                   "prove the prediction is right; one on a ruler, ink mark or hair is a warning sign.")

@@ -1,0 +1,63 @@
+"""Knowledge-base chat: red flags first, then an answer quoted from the curated documents with citations."""
+import hashlib
+
+import streamlit as st
+
+from core.chat import ask
+from dashboard import components as ui
+from dashboard import resources
+
+st.title("Ask the knowledge base")
+st.info("**Not medical advice.** Answers are quoted from DermaDesk's curated dermatology documents, each with "
+        "its sources. Questions outside that knowledge base are declined.", icon="📚")
+
+with st.spinner("Loading the knowledge base…"):
+    index = resources.knowledge_index()
+
+case = st.session_state.get("current_case")
+use_case = st.toggle("Use current case", value=False, disabled=case is None,
+                     help="Questions about 'this lesion' then use the analysed image's prediction as context."
+                     if case else "Analyse an image first to use it as context.")
+if case and use_case:
+    st.caption(f"Context: {case['image']} — model predicts **{case['predicted']}** "
+               f"({case['probabilities'][case['predicted']]:.0%}).")
+
+history = st.session_state.setdefault("chat_history", [])
+
+
+def render(turn: dict, position: int) -> None:
+    with st.chat_message(turn["role"]):
+        if turn["role"] == "user":
+            st.markdown(turn["text"])
+            return
+        answer = turn["answer"]
+        # The red flag is shown before the answer, and stays until acknowledged.
+        ui.escalation_banner(answer.triage, key=f"chat-{position}-{turn['digest']}", text=turn["question"])
+        st.markdown(answer.answer)
+        for c in answer.citations:
+            with st.expander(f"[{c.n}] {c.title} — {c.section}"):
+                st.markdown(f"> {c.passage}")
+                st.caption("Sources: " + " · ".join(c.sources) if c.sources else "Sources: none listed")
+                st.caption(f"Document `{c.doc}`")
+
+
+for position, turn in enumerate(history):
+    render(turn, position)
+
+question = st.chat_input("Ask about lesions, dermoscopy, melanoma rules, emergencies, the model…")
+if question is not None:
+    if not question.strip():
+        st.warning("Type a question first.")
+    else:
+        history.append({"role": "user", "text": question})
+        render(history[-1], len(history) - 1)
+        try:
+            with st.spinner("Searching the knowledge base…"):
+                answer = ask(question, case_context=case if use_case else None, index=index,
+                             settings=resources.settings())
+        except ValueError as exc:
+            st.error(f"That question could not be processed: {exc}")
+        else:
+            history.append({"role": "assistant", "answer": answer, "question": question,
+                            "digest": hashlib.sha256(question.encode()).hexdigest()[:12]})
+            render(history[-1], len(history) - 1)

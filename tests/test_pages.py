@@ -1,0 +1,86 @@
+"""Red flags in the UI (AppTest, real app): banners come before anything else and stay until acknowledged;
+the chat page answers with citation cards."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.support import ROOT, requires_model
+
+APP = str(ROOT / "dashboard" / "app.py")
+CHAT = str(ROOT / "pages" / "chat.py")
+EMERGENCY_NOTE = "Toddler with fever and tiny purple spots that do not go away when pressed."
+
+
+def _app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@requires_model
+def test_note_red_flag_banner_needs_acknowledgement():
+    at = _app()
+    at.text_area[0].input(EMERGENCY_NOTE).run()
+    assert not at.exception, at.exception
+    banner = " ".join(e.value for e in at.error)
+    assert "EMERGENCY" in banner
+    assert any("purple" in m.value for m in at.markdown if "Triggered by" in m.value)
+    ack = [c for c in at.checkbox if c.label.startswith("I have read this red flag")]
+    assert len(ack) == 1 and not ack[0].value
+    ack[0].check().run()
+    # Still shown after acknowledgement (compact), never silently dismissed, across further reruns.
+    at.run()
+    banner = " ".join(e.value for e in at.error)
+    assert "EMERGENCY" in banner and "Acknowledged" in banner
+    assert not [c for c in at.checkbox if c.label.startswith("I have read this red flag")]
+
+
+@requires_model
+def test_seven_point_checklist_escalates_at_three():
+    at = _app()
+    boxes = {c.label.split(" (")[0]: c for c in at.checkbox}
+    boxes["Change in size"].check().run()
+    assert "Score: 2" in " ".join(m.value for m in at.markdown)
+    assert not any("URGENT" in w.value for w in at.warning)
+    boxes = {c.label.split(" (")[0]: c for c in at.checkbox}
+    boxes["Inflammation"].check().run()
+    assert "Score: 3" in " ".join(m.value for m in at.markdown)
+    assert any("URGENT" in w.value for w in at.warning)
+
+
+@pytest.fixture
+def chat_app(mini_data_dir, mini_kb_dir, monkeypatch):
+    monkeypatch.setenv("DERMADESK_DATA_DIR", str(mini_data_dir))
+    monkeypatch.setenv("DERMADESK_KB_DIR", str(mini_kb_dir))
+    return _app(CHAT)
+
+
+def test_chat_answers_with_citation_cards(chat_app):
+    at = chat_app
+    assert any("Not medical advice" in i.value for i in at.info)
+    at.chat_input[0].set_value("What are spoke-wheel areas?").run()
+    assert not at.exception, at.exception
+    assistant = [m for m in at.chat_message if m.name == "assistant"][-1]
+    assert "[1]" in " ".join(md.value for md in assistant.markdown)
+    assert any(e.label.startswith("[1] ") for e in assistant.expander)
+
+
+def test_chat_emergency_banner_comes_before_the_answer(chat_app):
+    at = chat_app
+    at.chat_input[0].set_value("My son has a high fever and a purple rash that does not fade under a glass").run()
+    assert not at.exception, at.exception
+    assistant = [m for m in at.chat_message if m.name == "assistant"][-1]
+    kinds = [child.type for child in assistant.children.values()]
+    assert kinds[0] == "alert" or "error" in kinds[0], kinds
+    first = list(assistant.children.values())[0]
+    assert "EMERGENCY" in first.value
+
+
+def test_chat_refuses_out_of_scope(chat_app):
+    at = chat_app
+    at.chat_input[0].set_value("Write me a poem about the stock market").run()
+    assistant = [m for m in at.chat_message if m.name == "assistant"][-1]
+    assert "don't have that in the knowledge base" in " ".join(md.value for md in assistant.markdown)
