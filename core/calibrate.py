@@ -1,5 +1,6 @@
-"""After training: temperature scaling on validation, the model-card metrics, and the
-malignancy escalation thresholds, all written into the checkpoint's JSON."""
+"""After training: temperature scaling on validation, the model-card metrics and the malignancy
+escalation thresholds (written into the checkpoint's JSON), and the out-of-distribution feature
+model (written beside it)."""
 from __future__ import annotations
 
 import sys
@@ -10,9 +11,10 @@ import numpy as np
 
 from .classifier import Classifier
 from .data import lesion_split, read_metadata
-from .evaluate import escalation_thresholds, full_report, record_logits
+from .evaluate import escalation_thresholds, full_report, record_outputs
 from .metrics import fit_temperature, softmax
 from .model import save_checkpoint
+from .ood import fit_feature_gaussian, save_feature_gaussian
 
 
 def finalize(model_dir: str | Path, data: str | Path, *, val_fraction: float = 0.2, seed: int = 42,
@@ -23,7 +25,7 @@ def finalize(model_dir: str | Path, data: str | Path, *, val_fraction: float = 0
         records = records[:limit]
     _, val = lesion_split(records, val_fraction, seed)
     classifier.meta.tta = True
-    logits = record_logits(classifier, data, val)
+    logits, features = record_outputs(classifier, data, val)
     y = np.array([r.label for r in val])
     temperature = fit_temperature(logits, y)
     classes = classifier.classes
@@ -43,6 +45,7 @@ def finalize(model_dir: str | Path, data: str | Path, *, val_fraction: float = 0
     meta.training = {**meta.training, **(training_extra or {})}
     meta.version = f"{meta.backbone}-{Path(model_dir).name}-e{meta.training.get('best_epoch', '?')}"
     save_checkpoint(model_dir, classifier.model, meta)
+    save_feature_gaussian(model_dir, fit_feature_gaussian(features))
     il = report["image_level"]
     print(f"temperature {temperature:.3f}; validation balanced accuracy {il['balanced_accuracy']:.4f}, "
           f"melanoma sensitivity {il['melanoma']['sensitivity']:.3f}, ECE {report['ece_uncalibrated']:.3f} -> {il['ece']:.3f}",

@@ -11,6 +11,7 @@ from PIL import Image
 from .config import CLASS_NAMES, MALIGNANT, Settings
 from .metrics import softmax
 from .model import LesionNet, ModelMeta, load_checkpoint
+from .ood import FeatureGaussian, load_feature_gaussian
 from .transforms import Prepared, prepare, tta_views
 
 
@@ -21,6 +22,9 @@ class Prediction:
     confidence: float
     low_confidence: bool
     model_version: str
+    # True when the image's features are far from those of real dermoscopy images (e.g. a non-skin photo).
+    out_of_distribution: bool = False
+    ood_score: float | None = None
 
     def ranked(self) -> list[tuple[str, float]]:
         return sorted(self.probabilities.items(), key=lambda kv: kv[1], reverse=True)
@@ -37,18 +41,21 @@ class Prediction:
 class Classifier:
     """A trained LesionNet plus the metadata that says how to feed it and read its output."""
 
-    def __init__(self, model: LesionNet, meta: ModelMeta, low_confidence: float = 0.5):
+    def __init__(self, model: LesionNet, meta: ModelMeta, low_confidence: float = 0.5,
+                 ood: FeatureGaussian | None = None):
         self.model = model.eval()
         self.meta = meta
         self.low_confidence = low_confidence
+        self.ood = ood
 
     @classmethod
     def load(cls, directory: str | Path | None = None, settings: Settings | None = None) -> "Classifier":
         settings = settings or Settings.from_env()
         if settings.torch_threads:
             torch.set_num_threads(settings.torch_threads)
-        model, meta = load_checkpoint(directory or settings.model_dir)
-        return cls(model, meta, settings.low_confidence)
+        directory = directory or settings.model_dir
+        model, meta = load_checkpoint(directory)
+        return cls(model, meta, settings.low_confidence, load_feature_gaussian(directory))
 
     @property
     def classes(self) -> list[str]:
@@ -59,44 +66,53 @@ class Classifier:
         return prepare(image, m.input_size, m.max_aspect, m.mean, m.std)
 
     @torch.no_grad()
-    def logits(self, batch: torch.Tensor, tta: bool | None = None) -> np.ndarray:
-        """Uncalibrated logits for a (N, 3, H, W) batch, averaged over flips when TTA is on."""
+    def forward(self, batch: torch.Tensor, tta: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(uncalibrated logits averaged over flips when TTA is on, pooled features of the unflipped view)."""
         tta = self.meta.tta if tta is None else tta
-        views = tta_views(batch) if tta else [batch]
-        return torch.stack([self.model(v) for v in views]).mean(0).numpy()
+        pooled = self.model.pool(self.model.features(batch)).flatten(1)
+        logits = [self.model.fc(pooled)]
+        if tta:
+            logits += [self.model(view) for view in tta_views(batch)[1:]]
+        return torch.stack(logits).mean(0).numpy(), pooled.numpy()
+
+    def logits(self, batch: torch.Tensor, tta: bool | None = None) -> np.ndarray:
+        return self.forward(batch, tta)[0]
 
     def calibrated(self, logits: np.ndarray) -> np.ndarray:
         return softmax(logits, self.meta.temperature)
 
-    def _to_prediction(self, probs: np.ndarray) -> Prediction:
+    def _to_prediction(self, probs: np.ndarray, features: np.ndarray) -> Prediction:
         top = int(np.argmax(probs))
         confidence = float(probs[top])
+        ood_score = float(self.ood.score(features)[0]) if self.ood is not None else None
         return Prediction(
             probabilities={c: float(p) for c, p in zip(self.classes, probs)},
             predicted=self.classes[top],
             confidence=confidence,
             low_confidence=confidence < self.low_confidence,
             model_version=self.meta.version,
+            out_of_distribution=ood_score is not None and ood_score > self.ood.threshold,
+            ood_score=ood_score,
         )
 
     def predict(self, image: Image.Image, tta: bool | None = None) -> Prediction:
         return self.predict_prepared(self.prepare(image), tta)
 
     def predict_prepared(self, prepared: Prepared, tta: bool | None = None) -> Prediction:
-        probs = self.calibrated(self.logits(prepared.tensor.unsqueeze(0), tta))[0]
-        return self._to_prediction(probs)
+        logits, features = self.forward(prepared.tensor.unsqueeze(0), tta)
+        return self._to_prediction(self.calibrated(logits)[0], features)
 
     def predict_many(self, images: list[Image.Image], batch_size: int = 16, tta: bool | None = None) -> list[Prediction]:
         """Batch prediction; images of different shapes are run one shape-group at a time."""
         prepared = [self.prepare(img) for img in images]
-        probs: list[np.ndarray | None] = [None] * len(prepared)
+        results: list[Prediction | None] = [None] * len(prepared)
         by_shape: dict[tuple[int, ...], list[int]] = {}
         for i, p in enumerate(prepared):
             by_shape.setdefault(tuple(p.tensor.shape), []).append(i)
         for indices in by_shape.values():
             for start in range(0, len(indices), batch_size):
                 chunk = indices[start : start + batch_size]
-                batch = torch.stack([prepared[i].tensor for i in chunk])
-                for i, row in zip(chunk, self.calibrated(self.logits(batch, tta))):
-                    probs[i] = row
-        return [self._to_prediction(p) for p in probs]  # type: ignore[arg-type]
+                logits, features = self.forward(torch.stack([prepared[i].tensor for i in chunk]), tta)
+                for row, (i, probs) in enumerate(zip(chunk, self.calibrated(logits))):
+                    results[i] = self._to_prediction(probs, features[row : row + 1])
+        return results  # type: ignore[return-value]

@@ -20,16 +20,20 @@ AGE_BANDS = ((0, 30, "<30"), (30, 50, "30-49"), (50, 70, "50-69"), (70, 200, "70
 ESCALATION_TARGET_SENSITIVITY = 0.90
 
 
-def record_logits(classifier: Classifier, folder: str | Path, records: list[Record], batch_size: int = 32,
-                  progress: bool = True) -> np.ndarray:
-    """Uncalibrated (TTA-averaged when the model uses TTA) logits, one row per record."""
-    out = []
+def record_outputs(classifier: Classifier, folder: str | Path, records: list[Record], batch_size: int = 32,
+                   progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(uncalibrated logits, TTA-averaged when the model uses TTA; pooled features), one row per record."""
+    logits, features = [], []
     bar = tqdm(range(0, len(records), batch_size), desc="predicting", file=sys.stderr, disable=not progress)
     for start in bar:
         tensors = [classifier.prepare(load_image(image_path(folder, r.image_id)).image).tensor
                    for r in records[start : start + batch_size]]
-        out.append(classifier.logits(torch.stack(tensors)))
-    return np.concatenate(out) if out else np.zeros((0, len(classifier.classes)))
+        batch_logits, batch_features = classifier.forward(torch.stack(tensors))
+        logits.append(batch_logits)
+        features.append(batch_features)
+    if not logits:
+        return np.zeros((0, len(classifier.classes))), np.zeros((0, classifier.model.fc.in_features))
+    return np.concatenate(logits), np.concatenate(features)
 
 
 def _age_band(age: float | None) -> str:

@@ -118,7 +118,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     import json
 
     from ..data import DataError, lesion_split, read_metadata
-    from ..evaluate import format_report, full_report, record_logits
+    from ..evaluate import format_report, full_report, record_outputs
 
     classifier = _load_classifier(args)
     if classifier is None:
@@ -133,11 +133,15 @@ def _evaluate(args: argparse.Namespace) -> int:
         _, records = lesion_split(records, config.get("val_fraction", 0.2), config.get("seed", 42))
     if args.limit:
         records = records[: args.limit]
-    logits = record_logits(classifier, args.data, records)
+    logits, features = record_outputs(classifier, args.data, records)
     meta = classifier.meta
     report = full_report(records, logits, classifier.classes, meta.temperature, meta.escalation_thresholds)
     title = f"{meta.version} on {args.data} ({args.split} split, TTA {'on' if meta.tta else 'off'})"
     print(format_report(report, classifier.classes, title))
+    if classifier.ood is not None:
+        flagged = classifier.ood.is_outlier(features)
+        print(f"Out-of-distribution check: {flagged.sum()} of {len(flagged)} images ({flagged.mean():.1%}) flagged "
+              "as unlike the training images.")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0
