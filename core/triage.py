@@ -295,15 +295,28 @@ def _gap(n: int) -> str:
 
 
 _NUM_WORD = r"(?:\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|a few|few|a couple of|couple of)"
-_DRUG = (r"(?:allopurinol|carbamazepine|oxcarbazepine|eslicarbazepine|lamotrigine|phenytoin|fosphenytoin|phenobarb\w*|"
-         r"primidone|valproate|sulfasalazine|sulphasalazine|sulfamethoxazole|sulphamethoxazole|co-?trimoxazole|"
-         r"trimethoprim|septrin|bactrim|sulfadiazine|sulfonamides?|sulphonamides?|dapsone|minocycline|doxycycline|"
-         r"vancomycin|abacavir|nevirapine|efavirenz|raltegravir|amoxicillin|amoxycillin|co-?amoxiclav|augmentin|"
-         r"flucloxacillin|penicillins?|cefalexin|cephalexin|ceftriaxone|cefuroxime|cephalosporins?|ciprofloxacin|"
-         r"levofloxacin|moxifloxacin|clarithromycin|erythromycin|azithromycin|rifampicin|rifampin|isoniazid|"
-         r"ibuprofen|naproxen|diclofenac|meloxicam|piroxicam|celecoxib|nsaids?|mexiletine|strontium|terbinafine|"
-         r"hydroxychloroquine|antibiotics?|anticonvulsants?|antiepileptics?|antiretrovirals?|medications?|"
-         r"medicines?|tablets?|pills?|drugs?|ramipril|lisinopril|enalapril|perindopril)")
+# Drugs often blamed for SJS/TEN and DRESS (high-risk lists in BAD_SJS_ADULTS and REGISCAR_DRESS), by generic name,
+# common brand and class, plus lay wording ("my new epilepsy tablets").
+_DRUG = (r"(?:allopurinol|zyloprim|carbamazepine|tegretol|oxcarbazepine|trileptal|eslicarbazepine|lamotrigine|lamictal|"
+         r"phenytoin|fosphenytoin|dilantin|epanutin|phenobarb\w*|primidone|valproate|sodium valproate|epilim|depakote|"
+         r"levetiracetam|keppra|zonisamide|lacosamide|ethosuximide|"
+         r"sulfasalazine|sulphasalazine|sulfamethoxazole|sulphamethoxazole|co-?trimoxazole|cotrimoxazole|tmp[- /]?smx|smx[- /]?tmp|"
+         r"trimethoprim|septrin|septra|bactrim|sulfadiazine|sulfonamides?|sulphonamides?|sulfa|sulpha|dapsone|"
+         r"minocycline|minocin|doxycycline|tetracyclines?|vancomycin|vancocin|teicoplanin|abacavir|ziagen|nevirapine|viramune|"
+         r"efavirenz|etravirine|raltegravir|amoxicillin|amoxycillin|amoxil|ampicillin|co-?amoxiclav|augmentin|"
+         r"piperacillin|pip[- /]?tazo?|tazocin|zosyn|flucloxacillin|dicloxacillin|cloxacillin|penicillins?|beta[- ]?lactams?|"
+         r"cefalexin|cephalexin|keflex|cefazolin|ceftriaxone|cefotaxime|ceftazidime|cefuroxime|cefixime|cephalosporins?|"
+         r"meropenem|carbapenems?|ciprofloxacin|levofloxacin|moxifloxacin|quinolones?|fluoroquinolones?|"
+         r"clarithromycin|erythromycin|azithromycin|rifampicin|rifampin|isoniazid|pyrazinamide|ethambutol|"
+         r"ibuprofen|naproxen|diclofenac|meloxicam|piroxicam|tenoxicam|celecoxib|etoricoxib|indomet(?:h)?acin|ketoprofen|"
+         r"mefenamic acid|nsaids?|oxicams?|mexiletine|strontium|terbinafine|hydroxychloroquine|leflunomide|olanzapine|"
+         r"modafinil|"
+         r"pembrolizumab|nivolumab|ipilimumab|checkpoint inhibitors?|immunotherapy|"
+         r"ramipril|lisinopril|enalapril|perindopril|"
+         r"antibiotics?|abx|anticonvulsants?|anti-?epileptics?|anti-?seizure\s+(?:meds?|medications?|drugs?|tablets?)|"
+         r"antiretrovirals?|arvs?|haart|"
+         r"(?:epilepsy|seizure|fits?|gout|acne|hiv|tb|arthritis)\s+(?:meds?|medications?|medicines?|tablets?|pills?|drugs?|treatment)|"
+         r"meds?|medications?|medicines?|tablets?|pills?|drugs?)")
 # A bare "patch" is left out: eczema, psoriasis and ringworm patches grow too; a pigmented or scaly patch counts.
 _LESION = (r"(?:moles?|na?evus|na?evi|freckles?|lentig\w*|birth ?marks?|lesions?|lumps?|nodules?|bumps?|papule|"
            r"growths?|(?<!cold )sores?|ulcers?|scabs?|spot|mark|"
@@ -339,11 +352,13 @@ _FEATURE_LIST: tuple[Feature, ...] = (
     _f("fever", "fever",
        r"\bfever(?:s|ish)?\b", r"\bfebrile\b", r"\bpyrexi(?:a|al)\b", r"\bhigh temp\w*\b",
        r"\b(?:running|got|has|had|have|with|spiking|spiked)\s+(?:a\s+|an\s+)?(?:high\s+|raised\s+)?temp\w*\b",
-       r"\bburning up\b", r"\bhot to (?:the )?touch\b",
+       r"\bburning up\b",
+       r"\ba(?<!take a)(?<!taking a)(?<!took a)(?<!check a)\s+(?:high\s+|raised\s+|slight\s+)?temperature\b(?!\s+(?:of|check|reading|probe|chart)\b)", r"\bhot to (?:the )?touch\b",
        r"\b(?:feels?|feeling|felt|is|she's|he's|very|really|boiling|miserable,?|irritable,?)\s+hot\b(?!\s+(?:water|bath|weather|tub|drink|food))",
        r"\bhot and (?:shivery|sweaty|clammy|cold)\b"),
     _f("rigors", "rigors / shivering", r"\brigou?r(?:s|ing)?\b", r"\bshiver(?:s|ing|y)?\b",
-       r"\bshaking (?:all over|uncontrollably|violently)\b", r"\b(?:the )?(?:shakes|chills)\b",
+       r"\bshaking (?:all over|uncontrollably|violently)\b",
+       r"\b(?:i'm|im|i am|he's|she's|he is|she is|they're|been|keeps?|started)\s+(?:\w+\s+)?shaking\b(?!\s+(?:hands|my|his|her|the|their|it))", r"\b(?:the )?(?:shakes|chills)\b",
        r"\b(?:feels?|feeling|felt|is|so|very)\s+(?:cold\s+and\s+)?shaky\b",
        r"\b(?:feels?|feeling|felt)\s+(?:very\s+|really\s+|freezing\s+|so\s+)?cold\b"),
     _f("presyncope", "dizziness / feeling faint", r"\bdizz(?:y|iness)\b", r"\blight-?headed\w*\b", r"\bfaint\b",
@@ -445,7 +460,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\bbruis\w*\s+(?:\w+\s+)?(?:appearing|spreading|all over|everywhere|for no reason)\b"),
     _f("non_blanching", "non-blanching rash", r"\bnon[- ]?blanch\w*\b", r"\bunblanch\w*\b", r"\bmening\w+\s+rash\b",
        r"\b(?:does ?n[o']?t|doesnt|dosn'?t|dosnt|do ?n[o']?t|dont|did ?n[o']?t|didnt|won'?t|wont|will not|not|never|no longer|fail(?:s|ed)? to)\s+blanch\w*\b",
-       r"\b(?:does ?n[o']?t|doesnt|dosn'?t|dosnt|do ?n[o']?t|dont|did ?n[o']?t|didnt|won'?t|wont|will not|not|never)\s+(?:\w+\s+)?(?:fade|go away|go|disappear|go pale|vanish|go white|change colou?r)\w*\b" + _gap(50) + r"\b(?:press\w*|glass|tumbler|push\w*)",
+       r"\b(?:does ?n[o']?t|doesnt|dosn'?t|dosnt|do ?n[o']?t|dont|did ?n[o']?t|didnt|won'?t|wont|will not|not|never)\s+(?:\w+\s+)?(?:fad(?:e|es|ed|ing)|go away|go|disappear|go pale|vanish|go white|change colou?r)\w*\b" + _gap(50) + r"\b(?:press\w*|glass|tumbler|push\w*)",
        r"\b(?:glass|tumbler)\s+test\s+(?:is\s+|was\s+)?(?:positive|\+ ?ve)", r"\bpositive\s+(?:glass|tumbler)\s+test\b",
        r"\b(?:stay|stays|stayed|remain|remains|still there|still visible|can still (?:see|be seen))\b" + _gap(40) + r"\b(?:glass|tumbler|press\w*)",
        r"\b(?:glass|tumbler)\b" + _gap(40) + r"\b(?:still (?:there|visible|see)|stay|stays|stayed|remain|remains|can still see|(?:does|do|did) ?n[o']?t (?:fade|go)|not fad\w*)\b",
@@ -466,42 +481,62 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:widespread|generali[sz]ed|extensive)\s+(?:\w+\s+)?(?:blister\w*|bullae|bullous)\b",
        r"\b(?:covered|covering)\s+in\s+(?:\w+\s+)?blisters\b"),
     _f("haemorrhagic_bullae", "haemorrhagic bullae",
-       r"\bha?emorrhagic\s+(?:bullae|blisters|vesicles)\b", r"\b(?:blood[- ]filled|bloody|purple|black|dark)\s+(?:bullae|blisters)\b"),
-    _f("dusky_target", "dusky / atypical target lesions", r"\bdusky\b", r"\batypical\s+targets?\b",
+       r"\bha?emorrhagic\s+(?:bullae|blisters|vesicles)\b", r"\b(?:blood[- ]filled|bloody|purple|black|dark)\s+(?:bullae|blisters)\b", r"\bblood\s+blisters\b"),
+    _f("dusky_target", "dusky / atypical target lesions", r"\bdusky\b", r"\batypical\s+targets?\b", r"\btargetoid\b",
        r"\bflat\s+(?:atypical\s+)?targets?\b"),
     # --- mucosa and skin failure -------------------------------------------------------------------
     _f("mucosa_oral", "mouth or lip erosions",
        r"\b(?:mouth|oral|buccal|lips?|tongue|gums?)\s+(?:\w+\s+){0,3}?(?:ulcer\w*|sores|erosions?|blisters|raw|crust\w*|bleeding)",
-       r"\b(?:ulcer\w*|sores|erosions?|blisters|mucositis)\s+(?:\w+\s+){0,3}?(?:in|on|inside|of)\s+(?:the\s+|his\s+|her\s+|my\s+|their\s+)?(?:mouth|lips?|tongue|gums|oral)\b",
+       r"\b(?:ulcer\w*|sores|erosions?|blisters|mucositis|crust\w*|bleeding)\s+(?:\w+\s+){0,3}?(?:in|on|inside|of|around)\s+(?:the\s+|his\s+|her\s+|my\s+|their\s+)?(?:mouth|lips?|tongue|gums|oral)\b",
+       r"\b(?:ulcer\w*|sores|erosions?|blisters)\s+(?:\w+\s+){0,2}?inside\s+(?:of\s+)?(?:the\s+|his\s+|her\s+|my\s+|their\s+)?cheeks?\b",
+       r"\b(?:ulcerated|eroded|blistered|blistering|crusted|crusty|bleeding|raw|ha?emorrhagic)\s+(?:and\s+\w+\s+)?(?:lips?|mouth|gums?|tongue|(?:buccal|oral)\s+mucosa)\b",
        r"\bmucositis\b|\bstomatitis\b", r"\boral\s+(?:\+|and|&|/)\s+genital\b"),
     _f("mucosa_eye", "eye involvement (red, sore or sticky eyes)",
        r"\beyes\s+(?:\w+\s+){0,3}?(?:red|sore|bloodshot|burning|sticky|gritty|crusted|crusting|inflamed|painful|stuck together|stuck shut|glued shut|weeping)\b",
        r"\b(?:red|sore|bloodshot|burning|sticky|gritty|crusted|inflamed|painful)\s+(?:\w+\s+)?eyes\b",
-       r"\bconjunctiv\w*\b", r"\bocular\s+(?:involvement|erosions|mucosa)\b"),
+       r"\bconjunctiv\w*\b", r"\bocular\s+(?:involvement|erosions|mucosa)\b", r"\bpink\s?eyes?\b"),
     _f("mucosa_genital", "genital erosions",
        r"\bgenital\w*\s+(?:\w+\s+){0,2}?(?:ulcer\w*|erosions?|sores?|blisters?|involvement)\b",
        r"\b(?:ulcer\w*|erosions?|sores|blisters)\s+(?:\w+\s+){0,4}?(?:on|in|of|around)\s+(?:the\s+|his\s+|her\s+|my\s+)?(?:vulva\w*|vagina\w*|penis|glans|genitals?|genitalia|foreskin|scrotum|labia)\b",
        r"\b(?:vulval|vaginal|penile)\s+(?:ulcer\w*|erosions?|sores|blisters)\b",
-       r"\b(?:penile|genital|vulval|vaginal)\s+(?:and|&|\+|/)\s+(?:oral|mouth|lip|buccal)\s+(?:ulcer\w*|erosions?|sores)"),
+       r"\b(?:penile|genital|vulval|vaginal)\s+(?:and|&|\+|/)\s+(?:oral|mouth|lip|buccal)\s+(?:ulcer\w*|erosions?|sores)",
+       r"\b(?:ulcer\w*|erosions?|sores|blisters)\s+(?:\w+\s+){0,4}?(?:on|in|of|around)\s+(?:the\s+|his\s+|her\s+|my\s+)?(?:privates|private parts|down below)\b",
+       r"\b(?:mouth|oral|lips?)\s+(?:and|&|\+|/)\s+(?:the\s+)?(?:genitals?|genitalia|genital area|privates|private parts|vulva|vagina|penis)\b"),
     _f("skin_detachment", "skin detachment / sloughing", r"\bslough\w*\b", r"\bin (?:large\s+)?sheets\b",
        r"\b(?:epidermal|skin)\s+detach\w*\b", r"\bdetach\w*\s+(?:of\s+)?(?:the\s+)?(?:epidermis|skin)\b", r"\bdenuded\b",
-       r"\bskin\s+(?:\w+\s+)?(?:comes?|coming|came|falls?|falling|fell|slides?|sliding|slid|lifts?|lifting)\s+(?:off|away)\b",
+       r"\bskin\s+(?:\w+\s+){0,2}?(?:comes?|coming|came|falls?|falling|fell|slides?|sliding|slid|lifts?|lifting)\s+(?:off|away)\b",
        r"\bskin\s+(?:\w+\s+)?(?:peels?|peeling|rubs?|rubbing)\s+(?:off|away)\s+(?:when|with|if|on)\s+(?:\w+\s+)?(?:touch\w*|rubb\w*|press\w*|pressure)",
-       r"\braw areas where (?:the\s+)?skin\b",
+       r"\braw areas where (?:the\s+)?skin\b", r"\b(?:wet\s+)?tissue[- ]paper\b",
+       r"\b(?:large|big|huge|extensive|wide|whole)\s+(?:areas?|patches|pieces|strips|sheets|chunks|layers)\b" + _gap(30)
+       + r"\b(?:lift\w*|peel\w*|com(?:e|es|ing)|came|fall\w*|fell|slid\w*|slough\w*|rub\w*|strip\w*)\s+(?:off|away)\b",
+       r"\b(?:widespread|generali[sz]ed|extensive)\s+(?:skin\s+)?(?:peeling|desquamation|exfoliation|sloughing)\b",
        r"\bpeel\w*\s+(?:off\s+|away\s+)?in\s+(?:big|large|huge)\s+(?:patches|areas|pieces|strips)\b",
-       r"\bpeel\w*\s+(?:off|away)\s+like\s+(?:a\s+)?(?:burn|scald)\b", r"\blooks?\s+(?:like\s+(?:it's|it has)\s+been\s+)?scalded\b"),
+       r"\b(?:off|away)\s+like\s+(?:a\s+|after\s+a\s+)?(?:burn|scald)\b", r"\blooks?\s+(?:like\s+(?:it's|it has)\s+been\s+)?scalded\b"),
     _f("nikolsky", "positive Nikolsky sign", r"\bnikolsk[iy]\w*\s*(?:sign\s*)?(?:is\s+|was\s+)?(?:positive|\+\s?ve|\+)",
        r"\b(?:positive|\+ve)\s+nikolsk[iy]\w*",
-       r"\b(?:peel\w*|wrinkl\w*|slid\w*|shear\w*|slough\w*|rub\w*\s+off|com\w*\s+(?:off|away))\s+(?:\w+\s+){0,3}?(?:with|on|under|after)\s+(?:\w+\s+){0,2}?(?:pressure|touch\w*|rubb\w*|friction|stroking)\b"),
+       r"\b(?:peel\w*|wrinkl\w*|slid\w*|shear\w*|slough\w*|rub\w*\s+off|com\w*\s+(?:off|away))\s+(?:\w+\s+){0,3}?(?:with|on|under|after)\s+(?:\w+\s+){0,2}?(?:pressure|touch\w*|rubb\w*|friction|stroking)\b",
+       r"\b(?:peel\w*|wrinkl\w*|slid\w*|shear\w*|slough\w*|com\w*\s+(?:off|away))\s+(?:\w+\s+){0,2}?(?:when|if|as)\s+(?:it's\s+|it\s+is\s+|you\s+|i\s+|we\s+)?(?:rubbed|rub|touched|touch|pressed|press|stroked|stroke)\b"),
     _f("tender_skin", "painful / tender skin", r"\b(?:skin|it)\s+(?:is\s+)?(?:very\s+|really\s+|exquisitely\s+)?(?:tender|painful|sore) to touch\b",
-       r"\b(?:tender|painful)\s+(?:red\s+)?skin\b", r"\bskin\s+(?:\w+\s+){0,3}?(?:very|exquisitely|extremely)\s+tender\b"),
+       r"\b(?:tender|painful)\s+(?:red\s+)?skin\b", r"\bskin\s+(?:\w+\s+){0,3}?(?:very|exquisitely|extremely)\s+tender\b",
+       r"\b(?:tender|painful|sore|hurts)\s+(?:all over|everywhere)\b",
+       r"\bskin\s+(?:\w+\s+){0,3}?(?:hurts|painful|tender|sore)\s+(?:when|if)\s+(?:it's\s+|you\s+|i\s+|we\s+)?(?:touched|touch|held|hold|pressed)\b",
+       r"\b(?:screams|cries|crying|screaming|winces)\s+(?:\w+\s+){0,2}?(?:when|if)\s+(?:\w+\s+){0,2}?(?:touched|held|picked up|cuddled|handled|dressed)\b"),
+    _f("skin_peeling", "peeling / desquamating skin", r"\bpeel(?:s|ed|ing)?\b", r"\bdesquamat\w*\b", r"\bexfoliat\w*\b",
+       r"\bskin\s+(?:\w+\s+)?(?:coming|came|falling|fell)\s+off\b"),
     _f("recent_drug", "a drug started recently",
-       r"\b(?:started|starting|start(?:ed)?\s+on|commenced|began|begun|initiated|introduced|given|prescribed|course of|switched to|changed to)\b[^.;!?\n,]{0,30}?" + rf"\b{_DRUG}\b",
-       rf"\b{_DRUG}\b" + _gap(50) + rf"(?:\bstarted\b|\bcommenced\b|\bx\s?\d+\s?/\s?52\b|\bfor\s+(?:the\s+(?:last|past)\s+)?{_NUM_WORD}\s+(?:weeks|wks)\b|\b{_NUM_WORD}\s+(?:days?|weeks?|wks?|/52)\s+ago\b|\bsince\s+(?:his|her|my|the|their)\b)",
-       rf"\b{_NUM_WORD}\s*(?:days?|weeks?|wks?)\s+(?:after|since|into)\s+(?:starting|taking|beginning|commencing|a course of|the new)\b",
-       rf"\b{_NUM_WORD}\s*(?:days?|weeks?|wks?)\s+(?:into|after|since|on)\s+(?:a\s+course\s+of\s+|the\s+|his\s+|her\s+|my\s+)?(?:new\s+)?{_DRUG}\b",
-       r"\b(?:after|since)\s+(?:starting|beginning|commencing)\b",
-       r"\bnew\s+(?:drugs?|medicines?|medications?|tablets?|pills?|antibiotics?|anticonvulsants?|antiepileptics?)\b",
+       r"\b(?:started|starting|start(?:ed)?\s+on|put\s+on|commenced|commencing|began|begun|beginning|initiated|initiation of|"
+       r"introduced|given|prescribed|course of|switched to|changed to|added)\b[^.;!?\n,]{0,30}?" + rf"\b{_DRUG}\b",
+       rf"\bnew(?:ly\s+started)?\s+(?:\w+\s+)?{_DRUG}\b",
+       # one pattern for every timing written after the drug name, so that the long drug list is tried once
+       rf"\b{_DRUG}\b(?:" + _gap(50) + r"(?:\b(?:started|commenced|initiated|introduced|added)\b|\bx\s?\d+\s?/\s?(?:52|7)\b"
+       rf"|\bfor\s+(?:the\s+(?:last|past)\s+)?{_NUM_WORD}\s+(?:days|weeks|wks)\b"
+       rf"|\b{_NUM_WORD}\s+(?:days?|weeks?|wks?|/52|/7)\s+ago\b|\bsince\s+(?:his|her|my|the|their)\b)"
+       r"|\s+(?:\w+\s+){0,2}?(?:since\s+)?(?:last\s+(?:week|month)|this\s+month|(?:a|one|1|two|2)\s+months?\s+ago)\b"
+       r"|\s+(?:(?:for|x|about|around|approx\w*|roughly|nearly|almost|just|over|the\s+(?:last|past)|~)\.?\s*)+"
+       rf"{_NUM_WORD}\s*(?:days|weeks|wks|/52|/7)\b)",
+       rf"\b{_NUM_WORD}\s*(?:days?|weeks?|wks?|/52|/7)\s+(?:after|since|into|post)\s+(?:starting|taking|beginning|commencing|initiating|a course of|the new)\b",
+       rf"\b{_NUM_WORD}\s*(?:days?|weeks?|wks?|/52|/7)\s+(?:into|after|since|on|post)\s+(?:a\s+course\s+of\s+|the\s+|his\s+|her\s+|my\s+)?(?:new\s+)?{_DRUG}\b",
+       r"\b(?:after|since|post)\s+(?:starting|beginning|commencing|initiating|initiation)\b",
        rf"\bday\s+\d+\s+(?:of|on)\s+(?:\w+\s+)?{_DRUG}\b",
        kind="context"),
     _f("facial_swelling_dress", "facial swelling",
@@ -536,21 +571,27 @@ _FEATURE_LIST: tuple[Feature, ...] = (
     _f("rapid_spread", "rapid spread (hours)",
        r"\b(?:spread|doubled|grown|extended|tripled)\w*\s+(?:\w+\s+){0,3}?(?:overnight|in a day|in hours|within hours|since this morning|since last night)\b",
        r"\bspread\w*\s+(?:\w+\s+){0,4}?(?:really\s+|very\s+|so\s+)?(?:fast|quickly|rapidly|before (?:my|our|your) eyes)\b",
-       r"\b(?:rapidly|quickly|fast)[- ]spreading\b", r"\bby the hour\b",
-       r"\b(?:spread|grown|extended|moved|tracked)\w*\s+(?:\w+\s+){0,4}?(?:in|over|within)\s+(?:the\s+(?:last|past)\s+)?(?:\d+|a few|few|two|three|four|an?|couple of)\s+(?:hours?|hrs?|h)\b",
+       r"\b(?:rapidly|quickly|fast)[- ]spreading\b", r"\bby the (?:hour|minute)\b|\bevery (?:hour|few hours)\b|\bhour by hour\b",
+       r"\b(?:spread|grown|extended|moved|tracked|progress|advanc|track)\w*\s+(?:\w+\s+){0,4}?(?:in|over|within)\s+(?:the\s+(?:last|past)\s+)?(?:\d+|a few|few|two|three|four|an?|couple of)\s*(?:hours?|hrs?|h)\b",
        r"\b\d+\s?cm\s+(?:in|over|within)\s+(?:\d+|a few|an?)\s?(?:hours?|hrs?|h)\b",
-       r"\b(?:past|beyond|outside)\s+the\s+(?:pen\s+|marked\s+|drawn\s+)?(?:line|marking|margin|border)s?\b",
+       r"\bspread\w*\s+(?:\w+\s+){0,4}?(?:in|over|within)\s+(?:the\s+)?(?:last|past)\s+(?:hour|few hours|couple of hours)\b",
+       r"\b(?:past|beyond|outside|over)\s+the\s+(?:pen\s+|marker\s+|marked\s+|drawn\s+)?(?:lines?|markings?|marks?|margins?|borders?|outline)\b",
+       r"\b(?:rapidly|quickly|fast)\s+(?:progress\w*|advanc\w*|extend\w*|worsen\w*)\b",
        r"\bspread\w*\s+(?:\w+\s+){0,3}?(?:right\s+|all the way\s+)?up\s+(?:my|his|her|the)\s+(?:arm|leg|thigh)\b",
        r"\bspread\w*\s+(?:\w+\s+){0,3}?(?:up\s+)?past\s+(?:the|his|her|my)\s+(?:knee|elbow|ankle|wrist|groin|hip|shoulder)\b"),
     _f("rapid_enlargement", "rapidly enlarging", r"\brapidly\s+(?:enlarging|expanding|growing|increasing|extending)\b",
        r"\b(?:enlarg|expand|grow|grew)\w*\s+(?:\w+\s+){0,2}?(?:rapidly|quickly|fast|by the (?:hour|day))\b"),
     _f("severe_pain", "severe pain",
        r"\b(?:severe|extreme|excruciating|agoni[sz]ing|unbearable|intense|terrible|horrendous|horrific|worst)\s+(?:\w+\s+)?pain\b",
+       r"\b(?:in (?:absolute\s+|real\s+)?agony|off the (?:charts?|scale)|through the roof|screaming (?:in|with) pain|worst pain (?:of (?:my|his|her) life|ever))\b",
        r"\bpain\w*\s+(?:\w+\s+){0,4}?(?:is\s+|was\s+)?(?:unbearable|excruciating|severe|intolerable|10/10)\b"),
     _f("pain_out_of_proportion", "pain out of proportion to the signs",
-       r"\bpain\w*\s+(?:\w+\s+){0,3}?out of (?:all\s+)?proportion\b", r"\bdisproportionate\s+(?:pain|tenderness)\b",
+       r"\bpain\w*\s+(?:\w+\s+){0,5}?out of (?:all\s+)?proportion\b", r"\bdisproportionate\s+(?:pain|tenderness)\b",
        r"\b(?:pain|tenderness)\s+(?:extending\s+)?beyond\s+(?:the\s+)?(?:visible|redness|margin|erythema)\b",
-       r"\b(?:hurts|pain\w*)\s+(?:\w+\s+){0,3}?(?:much\s+|far\s+|way\s+)?(?:worse|more)\s+than\s+(?:it\s+)?(?:looks|expected|the redness)\b"),
+       r"\b(?:hurts|pain\w*)\s+(?:\w+\s+){0,3}?(?:much\s+|far\s+|way\s+)?(?:worse|more)\s+than\s+(?:it\s+)?(?:looks|expected|the redness)\b",
+       r"\b(?:much|far|way|a lot|so much)\s+(?:worse|more painful)\s+than\s+(?:it\s+)?(?:looks|expected|the redness)\b",
+       r"\bpain\s*(?:>>?|out of keeping with|disproportionate to|exceeds)\s*(?:the\s+)?(?:signs|findings|exam\w*|appearance)\b",
+       r"\bpain\w*\b" + _gap(40) + r"\b(?:but|yet|although|though)\s+(?:it\s+)?(?:only\s+)?looks?\s+(?:\w+\s+){0,2}?(?:mild|fine|ok|okay|normal|minor|a (?:little|bit)|slightly|nothing)\b"),
     _f("crepitus", "crepitus / gas in tissues", r"\bcrepit\w*\b", r"\bcrackl\w*\s+(?:under|beneath)\s+(?:the\s+)?skin\b",
        r"\bcrackl\w*\s+(?:when|on|under|if)\s+(?:\w+\s+)?(?:press\w*|touch\w*|palpat\w*|push\w*)",
        r"\bsurgical emphysema\b|\bsubcutaneous\s+(?:gas|emphysema|air)\b",
@@ -563,6 +604,8 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\bblack\s+(?:in\s+the\s+)?(?:centre|center|middle)\b", r"\b(?:centre|center|middle)\s+(?:is\s+|has gone\s+|turning\s+)?black\b",
        r"\bdusky\b", r"\b(?:grey|gray|black|blue-black|dusky)\s+(?:\w+\s+)?(?:discolou?r\w*|skin|centres?|centers?)\b",
        r"\bskin\s+(?:is\s+|looks\s+)?(?:now\s+)?(?:grey|gray|black|dusky|purple)\b",
+       r"\b(?:black|blackened|dusky)\s+in\s+(?:places|patches|parts|spots|areas)\b",
+       r"\b(?:swollen|red|purple|blistered)\s+and\s+(?:going\s+|turning\s+)?(?:black|blackened)\b",
        r"(?<!-)\b(?:grey|gray|black|dusky)\s+(?:\w+\s+)?(?:patch(?:es)?|areas?)\b"),
     # --- other emergencies -------------------------------------------------------------------------
     _f("eczema", "eczema", r"\beczema\w*\b", r"\batopic\b", r"\bdermatitis\b", kind="context", shout_unsafe=(r"\bAD\b",)),
@@ -581,13 +624,16 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:red|scal\w*|flak\w*|peel\w*|erythem\w*)\s+(?:\w+\s+){0,3}?(?:over|across|covering|involving)\s+(?:>\s?|more than\s+|over\s+)?(?:9\d|8\d)\s?%",
        r"\b(?:whole|entire|all\s+(?:of\s+)?(?:my|his|her|the))\s+(?:skin|body)\b" + _gap(40) + r"\b(?:red|erythem\w*|flak\w*|scal\w*|peel\w*|inflamed)\b",
        r"\b(?:red|erythem\w*|scal\w*|flak\w*|inflamed)\b" + _gap(30) + r"\b(?:over|across|covering)\s+(?:almost\s+|nearly\s+|virtually\s+|practically\s+)?(?:all\s+(?:of\s+)?|the\s+|his\s+|her\s+|my\s+|their\s+)?(?:entire|whole|all)\s+(?:of\s+)?(?:the\s+|her\s+|his\s+|my\s+)?(?:skin|body)\b",
-       r"\b(?:red|scal\w*|flak\w*|peel\w*)\b" + _gap(30) + r"\bfrom head to (?:toe|foot)\b",
+       r"\b(?:red|scal\w*|flak\w*|peel\w*)\b" + _gap(30) + r"\b(?:from\s+)?head to (?:toe|foot)\b",
        r"\b(?:red|erythem\w*|inflamed|scaly|peeling)\s+(?:and\s+\w+\s+)?skin\s+(?:all over|everywhere)\b",
        r"\b(?:psoriasis|eczema|dermatitis|rash|redness)\s+(?:has\s+)?spread\w*\s+(?:\w+\s+){0,2}?(?:all over|over (?:my|his|her|the) (?:whole|entire) (?:body|skin))\b"),
     _f("tss_risk", "toxic shock focus (tampon, packing, wound, burn)", r"\btampons?\b|\bmenstrual cup\b", r"\b(?:nasal\s+)?packing\b",
        r"\bpost[- ]?(?:op|operative|surgery|partum)\b", r"\bsurgical (?:wound|site)\b", r"\bwounds?\b", r"\b(?:chickenpox|varicella)\b",
        kind="context"),
-    _f("burn", "burn or scald", r"\bburn(?:s|ed|t)?\b(?!\s+easily)", r"\bscald\w*\b", r"\bboiling\s+(?:water|oil|fat|kettle|liquid)\b",
+    _f("burn", "burn or scald", r"\bburn(?<!like a burn)(?<!like burn)(?:s|ed|t)?\b(?!\s+easily)",
+       r"\bscald(?<!like a scald)(?<!like scald)\w*\b",
+       r"\b(?:splash\w*|spill\w*|spilt|threw|thrown|sprayed|squirted|got)\s+(?:\w+\s+){0,2}?(?:chemicals?|acid|alkali|bleach|caustic|lye|oven cleaner|drain cleaner|ammonia)\b",
+       r"\bacid attack\b", r"\bboiling\s+(?:water|oil|fat|kettle|liquid)\b",
        r"\bhot\s+(?:oil|fat|water|liquid|tea|coffee)\s+(?:spilled|spilt|poured|splashed)\b", r"\b(?:house|building|car)\s+fire\b",
        r"\bcaught fire\b|\bflames\b", r"\belectrocut\w*\b",
        r"\b(?:chemical|acid|alkali|bleach|caustic|lye|oven cleaner|drain cleaner)s?\s+(?:\w+\s+){0,2}?(?:splash\w*|spill\w*|burn\w*|in (?:the|his|her|my) eyes?)"),
@@ -595,6 +641,8 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:both|all four)\s+(?:legs|arms|hands|feet|limbs)\b",
        r"\b(?:whole|entire|most of (?:the|his|her|my))\s+(?:leg|arm|back|chest|trunk|body|face|abdomen|tummy)\b",
        r"\bfrom the (?:knees?|waist|hips?|shoulders?|elbows?) (?:down|up)\b", r"\bchest and (?:both\s+)?arms\b",
+       r"\b(?:chest|trunk|back|tummy|abdomen|stomach|belly)\s+(?:and|&|\+)\s+(?:the\s+)?(?:chest|trunk|back|tummy|abdomen|stomach|belly|arms?|legs?|face|neck|thighs?)\b",
+       r"\b(?:large|big|huge|extensive|widespread)\s+(?:\w+\s+)?blisters\b",
        r"\b[1-9]\d\s?%\s*(?:TBSA|BSA|of)\b", r"\bleathery\b", r"\bcharred\b", r"\bwaxy\b", r"\bfull[- ]thickness\b",
        r"\bdeep (?:dermal )?burns?\b", r"\bsinged\b", r"\bsoot\b", r"\bsmoke inhalation\b", r"\benclosed space\b",
        r"\b(?:burns?|burnt|burned|scalds?|scalded)\s+(?:\w+\s+){0,2}?(?:to|on|of)\s+(?:the\s+|his\s+|her\s+|my\s+)?(?:face|mouth|lips|neck|nose|airway)\b",
@@ -630,7 +678,9 @@ _FEATURE_LIST: tuple[Feature, ...] = (
     _f("growth", "growing / enlarging",
        r"\b(?:grow(?:n|s|ing)?|grew)\b(?!\s+(?:out|up|older)\b)", r"\b(?:bigger|larger|wider)\b",
        r"\benlarg\w*\b(?!\s+(?:lymph|nodes|glands|liver|spleen))", r"\b(?:doubled|tripled|increas\w*|expand\w*)\s+(?:\w+\s+){0,2}?(?:in\s+)?(?:size|diameter)\b",
-       r"\b(?:doubled|tripled)\b", r"\bfrom nothing to\b|\bwent from nothing\b"),
+       r"\b(?:doubled|tripled)\b", r"\bfrom nothing to\b|\bwent from nothing\b",
+       # a pigmented lesion that spreads is growing (a red rash that spreads is not)
+       r"\b(?:moles?|freckles?|na?evus|lentig\w*|birth ?marks?|pigment\w*|(?:dark|brown|black)\s+(?:patch|spot|mark|area))\s+(?:\w+\s+){0,4}?(?:spread\w*|widen\w*|extend\w*)\b"),
     _f("colour_change", "change in colour",
        r"\b(?:darker|darkened|darkening)\b(?![\s-]*(?:skin|-skinned|complexion|patients|people))",
        r"\b(?:changed?|changing)\s+(?:in\s+)?colou?r\b|\bcolou?r\s+change\w*\b|\bnew\s+colou?rs?\b",
@@ -698,7 +748,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\bpolymorph\w*\s+vessels\b|\batypical\s+(?:vascular|vessels)\w*\b|\bdotted and (?:irregular\s+)?linear\s+(?:irregular\s+)?vessels\b",
        r"\bmilky[- ]red\b", r"\bmulti-?component pattern\b", r"\bangulated lines\b", r"\bparallel ridge pattern\b",
        r"\basymmetric(?:al)? pigmented follicular openings\b", r"\brhomboid(?:al)? structures\b",
-       r"\bdermoscop\w*\s+(?:\w+\s+){0,3}?(?:suggest\w*|suspicious|concerning|consistent with|typical of|features of)\s+(?:\w+\s+){0,2}?melanoma\b"),
+       r"\bdermat?oscop\w*\s+(?:\w+\s+){0,3}?(?:suggest\w*|suspicious|concerning|consistent with|typical of|features of|worrying)\s+(?:\w+\s+){0,2}?melanoma\b"),
     _f("ugly_duckling", "ugly-duckling lesion", r"\bugly[- ]duckling\b",
        r"\b(?:looks?|is|seems|appears)\s+(?:\w+\s+){0,2}?(?:different|unlike)\s+(?:\w+\s+){0,2}?(?:from\s+|to\s+|than\s+)?(?:all\s+)?(?:the\s+|her\s+|his\s+|my\s+|their\s+|your\s+)?(?:other|rest|others)\b",
        r"\bunlike\s+(?:all\s+)?(?:the\s+|her\s+|his\s+|my\s+)?(?:others|other moles|rest)\b", r"\bodd one out\b",
@@ -838,6 +888,7 @@ _DURATION = re.compile(rf"\b({_NUM_WORD})\s*(?:-\s*)?(days?|weeks?|wks?|months?|
                        r"|\bsince\s+(?:the\s+)?(?:spring|summer|autumn|fall|winter|last year|january|february|march|april|may|june|july|august|september|october|november|december)\b",
                        re.IGNORECASE)
 _CHECKLIST = re.compile(r"(?:7|seven)[- ]?(?:point|pt)\b[^\n]{0,200}?(?:\btotal(?:\s+score)?|\bscore[sd]?|\bscoring|=)\s*(?:of|is|was|:|=)?\s*(\d{1,2})\b"
+                        r"|(?:7|seven)[- ]?(?:point|pt)\s*(?:weighted\s+)?(?:check\s?list|cl)?\s*(?:score)?\s*[:=]?\s*(\d{1,2})\b(?!\s*(?:items?|points? each|features|criteria|signs))"
                         r"|\bscor\w*\s+(\d{1,2})\s+(?:on|using)\s+(?:the\s+)?(?:weighted\s+)?(?:7|seven)[- ]?(?:point|pt)\b",
                         re.IGNORECASE)
 _WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -935,7 +986,7 @@ def _measurements(text: str) -> list[tuple[str, int, int]]:
         else:
             hits.append(("duration_short", *m.span()))
     for m in _CHECKLIST.finditer(text):
-        if int(m.group(1) or m.group(2)) >= 3:
+        if int(next(g for g in m.groups() if g)) >= 3:
             hits.append(("checklist_3plus", *m.span()))
     return hits
 
@@ -948,8 +999,8 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.!])\s+|(?<=\?)\s+(?=[A-Z\"'(])|\n+")
 _NEGATION_BREAK = re.compile(
     r"[;:]|\s[-–—]+\s|\(|\)|\b(?:but|however|although|though|yet|except|apart from|aside from|whereas|while|now|since then|then|which)\b",
     re.IGNORECASE)
-_HISTORY_BREAK = re.compile(
-    r";|\b(?:but|however|although|though|yet|whereas|now|since then|currently|presently|today|recently)\b", re.IGNORECASE)
+_HISTORY_BREAK = re.compile(  # "now" starts a new clause unless it reports that the problem has gone ("now settled")
+    r";|\b(?:but|however|although|though|yet|whereas|now(?!\s+(?:fully\s+|completely\s+)?(?:settled|resolved|subsided|recovered))|since then|currently|presently|today|recently)\b", re.IGNORECASE)
 _NEGATION_CUE = re.compile(
     r"\b(?:no|not|nil|without|denies|denied|deny|denying|never|none|neither|nor|free of|negative for|ruled out|stopped"
     r"|dont|doesnt|didnt|isnt|wasnt|hasnt|havent|wont|cant|cannot)\b|n't\b",
@@ -969,11 +1020,13 @@ _HISTORY_MARKER = re.compile(
     r"\bin (?:19|20)\d\d\b|\b(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|several|many|some)\s+(?:years?|yrs?|decades?)\s+ago\b"
     r"|\bas an? (?:child|kid|baby|teenager|teen|toddler|student)\b|\bin (?:my|his|her|their) (?:childhood|teens|twenties|youth)\b"
     r"|\bwhen (?:i|he|she|they) (?:was|were) (?:young|little|a child|a baby|\d+)\b"
-    r"|\b(?:fully |completely )?(?:recovered|resolved)\b|\bfull recovery\b|\bfollow[- ]?ups?\s+(?:were\s+|have been\s+|all\s+)?clear\b"
+    r"|\b(?:now\s+)?(?:fully |completely )?(?:recovered|resolved)\b|\bfull recovery\b|\bfollow[- ]?ups?\s+(?:were\s+|have been\s+|all\s+)?clear\b"
     r"|\bclear since\b|\bdischarged\b|\bin remission\b|\bno recurrence\b"
     r"|\bleft\s+(?:\w+\s+)?(?:scarring|scars)\b|\btreated for\b|\bexcised\b|\bat (?:the )?age (?:of )?\d+\b"
     r"|\b(?:years|a while|long) (?:back|ago)\b|\bin the past\b|\bdied\b|\bpassed away\b",
     re.IGNORECASE)
+# "Settled" and "subsided" look back: they end the problem named before them in the clause, not what follows.
+_SETTLED_MARKER = re.compile(r"\b(?:now\s+|has\s+|have\s+|had\s+|all\s+)*(?:settled|subsided)\b", re.IGNORECASE)
 # "History of", "previous", "PMH" qualify only the phrase that follows them (up to the next comma or "and").
 _HISTORY_PREFIX = re.compile(
     r"\b(?:history of|hx(?: of)?|h/o|pmh\w*|previous(?:ly)?|prior|past (?:history|episode)s?(?: of)?)\b[^,;.\n]{0,60}",
@@ -994,9 +1047,13 @@ _NAME_NOT_CURRENT = re.compile(
 _NAME_FRAME_BEFORE = re.compile(
     r"(?:\?|\b(?:query|suspect\w*|possible|possibly|probable|probably|likely|think|thinks|thought|could|might|may|maybe|"
     r"looks like|look like|signs of|developing|developed|has|have|got|with|diagnosed|treating|treated as|admitted|"
-    r"r/o|rule out|exclude|dd?x|impression|c/w|consistent with|in keeping with|having|going into|into))\W*(?:\w+\W+){0,5}\w*$",
+    r"r/o|rule out|exclude|dd?x|diagnos\w*|impression|c/w|consistent with|in keeping with|having|going into|into))\W*(?:\w+\W+){0,5}\w*$",
     re.IGNORECASE)
-_NAME_FRAME_AFTER = re.compile(r"^\W{0,3}(?:\?|suspected|likely|query|possible)", re.IGNORECASE)
+# ... or followed by "?", "suspected", or a dash or colon that opens the details, as in a note heading ("TEN - 30% BSA").
+_NAME_FRAME_AFTER = re.compile(
+    r"^\W{0,3}(?:\?|suspected|likely|query|possible)"
+    r"|^\s*[-–—:]\s+(?!(?:what|how|why|when|which|signs|symptoms|overview|facts|guide|causes|treatment|management|info\w*|"
+    r"definition|key points|summary|notes?|recognition|red flags)\b)", re.IGNORECASE)
 
 # A sentence asks or requests teaching when it ends with "?", opens like a question or request, or names a
 # teaching setting. "When I press..." or "Can't breathe" are statements, so bare "when" and contractions do not count.
@@ -1006,11 +1063,12 @@ _QUESTION_START = re.compile(
     r"|(?:is|are|can|could|does|do|should|would|will)\s+(?:the|a|an|it|there|you|i|we|this|that|these|those)\b)",
     re.IGNORECASE)
 _EDUCATIONAL_CUE = re.compile(
-    r"\b(?:teaching|revision|revise|exam|quiz|lecture|tutorial|for (?:my\s+)?students|textbook|in general|essay|article|"
+    r"\b(?:teaching|revision|revise|exams|(?:my|an|the|upcoming|final|board|written|osce|mrcp)\s+exam(?!\w|\s+(?:shows?|showed|reveals?|revealed|finding))|"
+    r"exam\s+(?:question|revision|prep\w*|practice)|osce|quiz|lecture|tutorial|for (?:my\s+)?students|textbook|in general|essay|article|"
     r"assignment|presentation|poster|blog|"
     r"is characteri[sz]ed by|is defined as|refers to|differential (?:diagnosis\s+)?(?:for|of))\b", re.IGNORECASE)
 _PATIENT_ANCHOR = re.compile(
-    r"\bmy\b(?!\s+(?:exam|students?|trainees?|teaching|notes|lecture|revision|class|talk|presentation|understanding|knowledge|question|course|essay|thesis|colleagues?)\b)"
+    r"\bmy\b(?!\s+(?:exams?|osces?|finals|boards|viva|students?|trainees?|teaching|notes|lecture|revision|class|talk|presentation|understanding|knowledge|questions?|course|module|essay|thesis|assignment|homework|studies|placement|rotation|colleagues?|tutor|supervisor|consultant)\b)"
     r"|\b(?:our|his|her|he|she|him|he's|she's)\b"
     r"|\bI(?:'ve|'m having|'m getting| have| had| got| noticed| found| feel| felt| woke| can't| cannot| started| keep| developed| am having)\b"
     r"|\bpts?\b|\b(?:the|this|our|ward|index)\s+(?:patient|child|baby|infant|man|woman|boy|girl|lady|gentleman)\b"
@@ -1049,6 +1107,7 @@ class _Context:
         self.negation_cues = [m.span() for m in _NEGATION_CUE.finditer(text)]
         self.pseudo = [m.span() for m in _PSEUDO_NEGATION.finditer(text)]
         self.history_markers = [m.span() for m in _HISTORY_MARKER.finditer(text)]
+        self.settled_markers = [m.span() for m in _SETTLED_MARKER.finditer(text)]
         self.history_phrases = [m.span() for m in _HISTORY_PREFIX.finditer(text)
                                 if not _NOT_PAST_BEFORE_PREFIX.search(text[max(0, m.start() - 12):m.start()])]
         self.present_cues = [m.start() for m in _PRESENT_CUE.finditer(text)]
@@ -1087,7 +1146,14 @@ class _Context:
             if not (clause_start <= marker_start < clause_end):
                 continue
             lo, hi = (marker_end, start) if marker_end <= start else (end, marker_start)
-            if not any(lo <= p < hi for p in self.present_cues):
+            # "now resolved" after the finding reports the present state itself, whatever time words precede it
+            now_resolved = marker_start >= end and self.text[marker_start:marker_end].lower().startswith("now")
+            if now_resolved or not any(lo <= p < hi for p in self.present_cues):
+                return True
+        for marker_start, marker_end in self.settled_markers:
+            if clause_start <= marker_start < clause_end and marker_start >= end and (
+                    self.text[marker_start:marker_end].lower().startswith("now")
+                    or not any(end <= p < marker_start for p in self.present_cues)):
                 return True
         return False
 
@@ -1097,7 +1163,11 @@ class _Context:
             return True
         # The frame may sit inside the match itself ("?SCC", "suspected melanoma").
         framed = _NAME_FRAME_BEFORE.search(self.text[clause_start:end]) or _NAME_FRAME_AFTER.match(self.text[end:clause_end])
-        return not framed
+        # A diagnosis standing alone as a note's heading or line ("HZO.", "NF -") is the working diagnosis.
+        # A one-line message that is only the name is a topic to look up, not a note.
+        heading = (not re.search(r"\w", self.text[clause_start:start]) and not re.search(r"\w", self.text[end:clause_end])
+                   and bool(re.search(r"\w", self.text[:clause_start] + self.text[clause_end:])))
+        return not (framed or heading)
 
 
 def _shouting(text: str) -> bool:
@@ -1157,8 +1227,8 @@ def _rule(condition: str, finding: str, level: str, *needs: Need, scope: str = "
 _HIGH_RISK = ("hypotension", "hr_high", "rr_high", "spo2_low", "confusion", "mottled", "oliguria", "lactate_high", "news_high")
 _MODERATE_RISK = ("rigors", "tachycardia", "sbp_moderate", "tachypnoea", "hypothermia", "fever", "presyncope",
                   "cold_peripheries", "crt_prolonged", "lactate_moderate", "news_moderate", "feels_dying")
-_ANY_RASH = ("rash", "widespread_rash", "purpura", "blisters", "erythroderma", "urticaria", "dusky_target")
-_SKIN_CONTEXT = _ANY_RASH + ("burn", "soft_tissue_infection", "fever", "skin_detachment")
+_ANY_RASH = ("rash", "widespread_rash", "purpura", "blisters", "erythroderma", "urticaria", "dusky_target", "skin_peeling")
+_SKIN_CONTEXT = _ANY_RASH + ("burn", "soft_tissue_infection", "fever", "skin_detachment", "zoster_rash", "necrosis")
 _SYSTEMIC_UPSET = ("fever", "hypothermia", "rigors", "tachycardia", "hr_high", "hypotension", "sbp_moderate", "presyncope",
                    "oedema", "unwell", "confusion")
 _E, _U = "emergency", "urgent"
@@ -1186,9 +1256,14 @@ RULES: tuple[Rule, ...] = (
           _need("widespread_blisters")),
     _rule("sjs_ten", "mucosal erosions and blisters after a new drug", _E, _need("mucosa_oral", "mucosa_eye", "mucosa_genital"),
           _need("blisters"), _need("recent_drug")),
+    # Fever, sore eyes or mouth and a rash in the weeks after a new drug is how SJS/TEN starts.
+    _rule("sjs_ten", "mucosal erosions with fever or rash after a new drug", _E, _need("mucosa_oral", "mucosa_eye", "mucosa_genital"),
+          _need("recent_drug"), _need("fever", *_ANY_RASH)),
+    _rule("sjs_ten", "mucosal erosions with peeling skin and fever or a new drug", _E,
+          _need("mucosa_oral", "mucosa_eye", "mucosa_genital"), _need("skin_peeling"), _need("fever", "recent_drug")),
     _rule("skin_failure", "sheet-like skin detachment or positive Nikolsky sign", _E, _need("skin_detachment", "nikolsky")),
-    _rule("skin_failure", "tender red skin with blisters in a feverish child", _E, _need("tender_skin"), _need("blisters"),
-          _need("fever", "vulnerable_age")),
+    _rule("skin_failure", "tender red skin with blisters or peeling in a feverish or young patient", _E, _need("tender_skin"),
+          _need("blisters", "skin_peeling"), _need("fever", "vulnerable_age")),
     _rule("sjs_ten", "SJS/TEN suspected", _E, _need("name_sjs_ten")),
     _rule("skin_failure", "staphylococcal scalded skin syndrome suspected", _E, _need("name_ssss")),
     _rule("dress", "fever and rash after starting a drug", _E, _need("recent_drug"), _need(*_ANY_RASH), _need("fever")),
@@ -1203,6 +1278,9 @@ RULES: tuple[Rule, ...] = (
           _need("severe_pain", "blisters", "haemorrhagic_bullae")),
     _rule("necrotising_fasciitis", "haemorrhagic bullae with severe pain or systemic signs", _E, _need("haemorrhagic_bullae"),
           _need("severe_pain", "pain_out_of_proportion", "fever", "hypotension", "confusion", "rapid_spread")),
+    # Gas in the tissues with dying skin or severe pain is a necrotising infection even before anyone writes "infection".
+    _rule("necrotising_fasciitis", "crepitus with necrotic skin or severe pain", _E, _need("crepitus"),
+          _need("necrosis", "haemorrhagic_bullae", "severe_pain", "pain_out_of_proportion", "skin_anaesthesia")),
     _rule("necrotising_fasciitis", "necrotising infection suspected", _E, _need("name_nf")),
     _rule("infection_sepsis", "skin infection with a high-risk sepsis sign", _E, _need("soft_tissue_infection"), _need(*_HIGH_RISK)),
     _rule("infection_sepsis", "skin infection with two or more moderate-risk sepsis signs", _E, _need("soft_tissue_infection"),

@@ -219,6 +219,79 @@ def test_fahrenheit_temperatures_are_converted():
 
 
 # ----------------------------------------------------------------------------------------------
+# Wordings a second probe round found missing: drug timing written many ways, lay and note words for
+# mucosal, detachment, necrotising and burn findings, diagnoses written as a note heading
+# ----------------------------------------------------------------------------------------------
+
+NEW_WORDINGS = [
+    # the two presentations that first exposed the gap
+    ("Started carbamazepine 3 weeks ago, now fever, widespread skin peeling and mouth ulcers.", "emergency", "sjs_ten"),
+    ("New allopurinol last month; today temp 39, face swollen, rash all over and glands up.", "emergency", "dress"),
+    # when the drug was started, written after the drug name or as a note abbreviation
+    ("On oxcarbazepine x 2/52. Now T38.3, erosions on the lips and a rash across the back", "emergency", "sjs_ten"),
+    ("Been taking Tegretol for about 3 weeks; febrile with a blotchy rash everywhere", "emergency", "dress"),
+    ("Vancomycin since last week; diffuse exanthem, T 38.6, eos 2.4", "emergency", "dress"),
+    ("4/52 post initiation of dapsone: morbilliform eruption, puffy face, tender axillary nodes, ALT 290", "emergency", "dress"),
+    # mucosa and skin failure
+    ("Nevirapine started a fortnight ago; ulcerated lips, conjunctivitis and targetoid spots on the palms", "emergency", "sjs_ten"),
+    ("Since beginning sulfasalazine she has blisters inside her cheeks, a temperature and red gritty eyes", "emergency", "sjs_ten"),
+    ("Large patches of skin are lifting away on her back like wet tissue paper", "emergency", "skin_failure"),
+    ("18-month-old, febrile, cries when picked up, skin peeling around the mouth and in the groin creases", "emergency", "skin_failure"),
+    # necrotising infection
+    ("Thigh redness advancing over 2h, pain >> signs", "emergency", "necrotising_fasciitis"),
+    ("Crepitus over the buttock and the skin there is going grey", "emergency", "necrotising_fasciitis"),
+    ("Perineum swollen and black in patches, diabetic, temp 38.7", "emergency", "necrotising_fasciitis"),
+    # other emergencies
+    ("Spots not fading under the glass and he has a fever", "emergency", "meningococcal"),
+    ("Scaly red skin head to toe and she is shivering with a heart rate of 125", "emergency", "erythroderma"),
+    ("Got oven cleaner in his eyes", "emergency", "burns"),
+    ("Scald from a kettle across her tummy and chest, big blisters, she is 6", "emergency", "burns"),
+    ("Shingles on chemotherapy, now BP 78/44", "emergency", "sepsis_shock"),
+    # urgent
+    ("HZO. Valaciclovir started, eye review booked.", "urgent", "hzo"),
+    ("Dermoscopic exam: atypical network and off-centre blotch", "urgent", "skin_cancer"),
+    ("Dermatoscopy worrying for melanoma, left calf", "urgent", "skin_cancer"),
+    ("7pt checklist: 4", "urgent", "skin_cancer"),
+    ("The brown freckle on her temple is spreading and now has two shades", "urgent", "skin_cancer"),
+]
+
+
+@pytest.mark.parametrize("text, level, condition", NEW_WORDINGS)
+def test_new_wordings_escalate_with_their_condition(text, level, condition):
+    result = assess(text)
+    assert result.level == level, [f.finding for f in result.findings]
+    assert condition in conditions(result)
+
+
+# The wider patterns must not catch these.
+@pytest.mark.parametrize("text", [
+    "Sunburn on my back is peeling now, otherwise well",
+    "Lips chapped and peeling from the wind",
+    "Burnt my thumb on a pan, one small blister",
+    "On the same blood pressure tablets for years; itchy rash since yesterday, feels well",
+    "Lip swelling from a bee sting this morning, now settled, breathing normally",
+    "For my OSCE tomorrow: how is SSSS told apart from TEN?",
+    "Sepsis - signs to look out for after surgery",
+    "7-point checklist score 2 for the lesion on her arm",
+])
+def test_wider_patterns_leave_benign_and_educational_texts_routine(text):
+    result = assess(text)
+    assert result.level == "routine", [(f.finding, f.evidence) for f in result.findings]
+
+
+def test_a_diagnosis_heading_counts_in_a_note_but_a_bare_topic_does_not():
+    assert assess("TEN - 35% BSA, started lamotrigine").level == "emergency"
+    assert assess("SJS").level == "routine"  # a one-word message is a topic to look up
+
+
+def test_drug_timing_needs_to_be_recent():
+    # a drug taken for years is not a new drug, so fever and rash alone do not make it DRESS
+    result = assess("On allopurinol for 6 years. Fever 38.4 and a blanching rash today, well in herself")
+    assert "dress" not in conditions(result)
+
+
+
+# ----------------------------------------------------------------------------------------------
 # Spans point at the triggering words
 # ----------------------------------------------------------------------------------------------
 
