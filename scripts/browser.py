@@ -1,0 +1,97 @@
+"""Drive the real app in a real browser (headless Chromium through Selenium).
+
+Used by `scripts/screenshots.py` for the README's screenshots and by tests/test_browser.py.
+Needs Debian's `chromium` and `chromium-driver` packages (not installed by `make`).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def browser_available() -> bool:
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return False
+    return bool(shutil.which("chromium") and shutil.which("chromedriver"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(env_extra: dict | None = None, timeout: float = 120):
+    """Start `streamlit run dashboard/app.py` on a free loopback port; yield its URL; stop it after."""
+    port = _free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env_extra or {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("the Streamlit server did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextmanager
+def chromium(width: int = 1400, height: int = 1000):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                f"--window-size={width},{height}"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait_for_text(driver, text: str, timeout: float = 120) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(lambda d: text in d.find_element("tag name", "body").text)
+
+
+def upload(driver, path: Path) -> None:
+    driver.find_element("css selector", "input[type=file]").send_keys(str(path))
+
+
+def full_page_screenshot(driver, path: Path, min_height: int = 900) -> None:
+    """Resize the window to the app's scrollable height, then capture it."""
+    height = driver.execute_script(
+        "const m = document.querySelector('section.stMain') || document.querySelector('[data-testid=stMain]');"
+        "return Math.max(m ? m.scrollHeight : 0, document.body.scrollHeight);")
+    driver.set_window_size(driver.get_window_size()["width"], max(min_height, min(int(height) + 80, 4000)))
+    time.sleep(1.5)
+    driver.save_screenshot(str(path))

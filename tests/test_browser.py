@@ -1,0 +1,23 @@
+"""The analysis page seen in a real browser: headless Chromium uploads a real image to the real server.
+Skips when Chromium, its driver or Selenium is not installed (Debian: chromium, chromium-driver)."""
+import pytest
+
+from scripts.browser import browser_available, chromium, running_app, upload, wait_for_text
+from tests.support import HAM_DIR, requires_ham, requires_model
+
+pytestmark = [requires_model, requires_ham,
+              pytest.mark.skipif(not browser_available(), reason="chromium, chromedriver or selenium not installed")]
+
+
+def test_upload_shows_probabilities_heatmap_and_notice():
+    with running_app() as url, chromium() as driver:
+        driver.get(url)
+        wait_for_text(driver, "Decision support, not a diagnosis")
+        upload(driver, HAM_DIR / "images" / "ISIC_0024306.jpg")
+        wait_for_text(driver, "Most likely class")
+        wait_for_text(driver, "Grad-CAM for")
+        body = driver.find_element("tag name", "body").text
+        assert "calibrated probability" in body or driver.find_elements("css selector", ".js-plotly-plot")
+        assert driver.find_elements("css selector", ".js-plotly-plot"), "the probability chart is not drawn"
+        images = [img for img in driver.find_elements("css selector", "img") if img.size["width"] > 200]
+        assert images, "the Grad-CAM overlay is not shown"
