@@ -58,6 +58,11 @@ class Settings:
     chat_llm_url: str = ""
     chat_llm_model: str = ""
     chat_llm_api_key: str = ""
+    # Case database: empty = the SQLite file `cases_db`; otherwise an SQLAlchemy URL such as
+    # postgresql+psycopg://user:password@host/dbname (same code, same migrations).
+    database_url: str = ""
+    # Name recorded in the case audit trail by command-line tools (the UI asks for it instead).
+    user_name: str = ""
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -75,6 +80,8 @@ class Settings:
             chat_llm_url=os.environ.get("DERMADESK_CHAT_LLM_URL", base.chat_llm_url),
             chat_llm_model=os.environ.get("DERMADESK_CHAT_LLM_MODEL", base.chat_llm_model),
             chat_llm_api_key=os.environ.get("DERMADESK_CHAT_LLM_API_KEY", base.chat_llm_api_key),
+            database_url=os.environ.get("DERMADESK_DATABASE_URL", base.database_url),
+            user_name=os.environ.get("DERMADESK_USER", base.user_name),
         )
 
     # Every piece of runtime state lives below data_dir so it can be backed up or moved as one.

@@ -1,0 +1,199 @@
+"""Batch analysis: several images, a zip archive or a folder in, one saved case per image out.
+
+Each readable image is decoded, classified, explained (Grad-CAM of the top class, optional) and saved
+with the classifier's red-flag escalation. A file that cannot be used is listed with the reason and
+skipped; the rest complete. The summary puts the most urgent cases first.
+
+    files = files_from_folder(Path("incoming/"))
+    result = analyse_batch(files, classifier, store, actor="Dr Lee", progress=print_progress)
+    Path("summary.csv").write_text(result.to_csv())
+"""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .cases import CaseStore, CaseStoreError, NewCase, check_actor, malignant_probability, urgency_sort_key
+from .config import Settings
+from .imaging import ImageError, decode_image
+from .triage import Assessment, classifier_finding, combine
+
+if TYPE_CHECKING:
+    from .classifier import Classifier, Prediction
+    from .model import ModelMeta
+
+HEATMAP_METHOD = "gradcam"  # key in core.explain.CAM_METHODS; the fast default of the analysis page
+MAX_ZIP_MEMBERS = 5000
+MAX_MEMBER_BYTES = 64 * 1024 * 1024  # larger than any sane lesion photograph; guards against zip bombs
+
+ProgressCallback = Callable[[int, int, str], None]  # (files done, files in total, name of the file just done)
+
+
+class BatchInputError(ValueError):
+    """The batch itself (not one file in it) cannot be read, e.g. a corrupt zip archive."""
+
+
+@dataclass(frozen=True)
+class BatchFile:
+    """One input file: a display name and a way to read its bytes (lazily, so folders stream)."""
+
+    name: str
+    read: Callable[[], bytes]
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    name: str
+    case_id: int
+    lesion_id: str
+    urgency: str
+    predicted: str
+    confidence: float
+    malignant_probability: float
+    low_confidence: bool
+    out_of_distribution: bool
+    red_flags: str
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    rows: tuple[BatchRow, ...]  # most urgent first, then most suspicious
+    skipped: tuple[SkippedFile, ...]
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["file", "status", "case_id", "lesion_id", "urgency", "predicted", "confidence",
+                         "malignant_probability", "low_confidence", "out_of_distribution", "red_flags", "reason"])
+        for r in self.rows:
+            writer.writerow([r.name, "saved", r.case_id, r.lesion_id, r.urgency, r.predicted, f"{r.confidence:.4f}",
+                             f"{r.malignant_probability:.4f}", r.low_confidence, r.out_of_distribution, r.red_flags, ""])
+        for s in self.skipped:
+            writer.writerow([s.name, "skipped", "", "", "", "", "", "", "", "", "", s.reason])
+        return out.getvalue()
+
+    def table(self) -> list[dict[str, object]]:
+        """Rows as plain dicts, urgent first, for on-screen tables."""
+        return [{"file": r.name, "case": r.case_id, "urgency": r.urgency, "predicted": r.predicted,
+                 "confidence": round(r.confidence, 3), "malignant probability": round(r.malignant_probability, 3),
+                 "low confidence": r.low_confidence, "not a lesion image?": r.out_of_distribution,
+                 "red flags": r.red_flags} for r in self.rows]
+
+
+def _is_hidden(name: str) -> bool:
+    return any(part.startswith(".") or part == "__MACOSX" for part in Path(name).parts)
+
+
+def files_from_folder(folder: Path) -> list[BatchFile]:
+    """Every regular file under `folder` (recursively, hidden files aside), sorted by path."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BatchInputError(f"{folder} is not a folder.")
+
+    def reader(path: Path) -> Callable[[], bytes]:
+        def read() -> bytes:
+            try:
+                return path.read_bytes()
+            except OSError as exc:
+                raise ImageError(f"Cannot read the file: {exc.strerror or exc}.") from None
+        return read
+
+    paths = sorted(p for p in folder.rglob("*") if p.is_file() and not _is_hidden(str(p.relative_to(folder))))
+    return [BatchFile(str(p.relative_to(folder)), reader(p)) for p in paths]
+
+
+def files_from_zip(data: bytes, archive_name: str = "archive.zip") -> list[BatchFile]:
+    """The files inside a zip archive (folders, hidden files and macOS metadata left out)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError):
+        raise BatchInputError(f"{archive_name} is not a readable zip archive.") from None
+    members = [m for m in archive.infolist() if not m.is_dir() and not _is_hidden(m.filename)]
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise BatchInputError(f"{archive_name} holds {len(members)} files; the limit is {MAX_ZIP_MEMBERS} per batch.")
+
+    def reader(member: zipfile.ZipInfo) -> Callable[[], bytes]:
+        def read() -> bytes:
+            if member.file_size > MAX_MEMBER_BYTES:
+                raise ImageError(f"The file unpacks to {member.file_size / 2**20:.0f} MB; the limit is "
+                                 f"{MAX_MEMBER_BYTES / 2**20:.0f} MB.")
+            try:
+                return archive.read(member)
+            except RuntimeError:  # zipfile's way of saying the member is encrypted
+                raise ImageError("The file is password-protected inside the archive.") from None
+            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+                raise ImageError(f"The file is damaged inside the archive ({exc.__class__.__name__}).") from None
+        return read
+
+    return [BatchFile(f"{archive_name}/{m.filename}", reader(m)) for m in members]
+
+
+def files_from_uploads(uploads: Iterable[tuple[str, bytes]]) -> list[BatchFile]:
+    """Uploaded files; a zip archive among them is opened and its files take its place."""
+    files: list[BatchFile] = []
+    for name, data in uploads:
+        if name.lower().endswith(".zip"):
+            files += files_from_zip(data, name)
+        else:
+            files.append(BatchFile(name, lambda data=data: data))
+    return files
+
+
+def classifier_red_flags(prediction: Prediction, meta: ModelMeta) -> Assessment:
+    """The classifier's own escalation (as on the analysis page): none for an out-of-distribution image."""
+    thresholds = meta.escalation_thresholds
+    sensitivities = {c: v.get("sensitivity") for c, v in meta.metrics.get("escalation", {}).items()
+                     if c in thresholds and isinstance(v, dict)}
+    finding = None if prediction.out_of_distribution else classifier_finding(
+        prediction.probabilities, thresholds, sensitivities)
+    return combine(finding)
+
+
+def analyse_batch(files: Sequence[BatchFile], classifier: Classifier, store: CaseStore, actor: str, *,
+                  settings: Settings | None = None, heatmaps: bool = True,
+                  progress: ProgressCallback | None = None) -> BatchResult:
+    """Analyse and save each file as a case; unusable files are skipped with their reason."""
+    actor = check_actor(actor)  # before any work: without a name no case could be saved
+    settings = settings or Settings.from_env()
+    method_label = ""
+    if heatmaps:  # grad-cam is imported only when heatmaps are wanted
+        from .explain import CAM_METHODS, explain_prepared
+
+        method_label = CAM_METHODS[HEATMAP_METHOD].label
+    rows: list[BatchRow] = []
+    skipped: list[SkippedFile] = []
+    for done, file in enumerate(files, start=1):
+        try:
+            decoded = decode_image(file.read(), max_pixels=settings.max_image_pixels, min_side=settings.min_image_side)
+            prepared = classifier.prepare(decoded.image)
+            prediction = classifier.predict_prepared(prepared)
+            heatmap = (explain_prepared(classifier, prepared, HEATMAP_METHOD, prediction.predicted).heatmap
+                       if heatmaps else None)
+            red_flags = classifier_red_flags(prediction, classifier.meta)
+            saved = store.create_case(NewCase(
+                image=decoded.image, prediction=prediction, source_name=Path(file.name).name,
+                source_format=decoded.source_format, heatmap=heatmap, heatmap_method=method_label,
+                heatmap_target=prediction.predicted, triage=red_flags), actor=actor)
+            rows.append(BatchRow(
+                name=file.name, case_id=saved.id, lesion_id=saved.lesion_id, urgency=saved.urgency,
+                predicted=prediction.predicted, confidence=prediction.confidence,
+                malignant_probability=malignant_probability(prediction.probabilities),
+                low_confidence=prediction.low_confidence, out_of_distribution=prediction.out_of_distribution,
+                red_flags="; ".join(f.finding for f in red_flags.findings)))
+        except (ImageError, CaseStoreError) as exc:
+            skipped.append(SkippedFile(file.name, str(exc)))
+        if progress is not None:
+            progress(done, len(files), file.name)
+    rows.sort(key=lambda r: urgency_sort_key(r.urgency, r.malignant_probability))
+    return BatchResult(tuple(rows), tuple(skipped))

@@ -1,0 +1,251 @@
+"""Case review: red flags first, the model's output as it was at analysis, the clinician's verdict (with
+optimistic locking), the audit history, other visits of the same lesion side by side, and PDF reports."""
+import pandas as pd
+import streamlit as st
+from PIL import Image
+
+from core.cases import (
+    AGREEMENTS,
+    MANAGEMENTS,
+    CaseDetail,
+    CaseNotFoundError,
+    CaseStoreError,
+    StaleCaseError,
+    Verdict,
+    database_url,
+)
+from core.checklist import ITEMS
+from core.config import CLASS_NAMES, CLASSES, Settings
+from core.reports import clinician_report, patient_summary
+from dashboard import cases_ui
+from dashboard import components as ui
+
+OTHER = "other"
+STATUS_BADGE = {"open": ":orange-badge[open — awaiting verdict]", "reviewed": ":green-badge[reviewed]",
+                "closed": ":gray-badge[closed]"}
+
+
+def _requested_case() -> int | None:
+    raw = st.query_params.get("case") or st.session_state.get("case_id")
+    if raw is None:
+        return None
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1:
+        st.warning(f"{str(raw)!r} is not a case number.")
+        return None
+    return number
+
+
+@st.cache_data(max_entries=16, show_spinner="Writing the report…")
+def _clinician_pdf(db: str, case_id: int, version: int, visits: int, _case: CaseDetail) -> bytes:
+    return clinician_report(_case)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _patient_pdf(db: str, case_id: int, version: int, _case: CaseDetail) -> bytes:
+    return patient_summary(_case)
+
+
+def _load_image(case: CaseDetail) -> Image.Image | None:
+    try:
+        with Image.open(case.images[0].path) as stored:
+            return stored.convert("RGB")
+    except OSError:
+        st.error(f"The image file of case #{case.id} is missing from the image store; run "
+                 "`python -m core cases check` to list missing files.")
+        return None
+
+
+def _visit_panel(case: CaseDetail, heading: str) -> None:
+    s = case.summary
+    st.markdown(f"**{heading}: case #{s.id}**, {s.created_at:%Y-%m-%d}")
+    image = _load_image(case)
+    if image is not None:
+        st.image(image, width="stretch")
+    st.caption(f"Model {case.prediction.model_version}: {s.predicted_class} ({s.confidence:.0%}). "
+               f"Verdict: {case.verdict.diagnosis_label + ', ' + case.verdict.management if case.verdict else 'none yet'}. "
+               f"Red flags: {s.urgency}.")
+
+
+st.title("Case")
+ui.decision_support_notice()
+store = cases_ui.case_store()
+if store is None:
+    st.stop()
+user = cases_ui.current_user()
+
+case_id = st.number_input("Case number", min_value=1, step=1, value=_requested_case(), placeholder="e.g. 12")
+if case_id is None:
+    st.info("Choose a case in the queue, or type its number above.")
+    st.page_link(cases_ui.QUEUE_PAGE, label="Go to the case queue", icon=":material/list:")
+    st.stop()
+case_id = int(case_id)
+st.query_params["case"] = str(case_id)
+st.session_state["case_id"] = case_id
+
+try:
+    case = store.get_case(case_id)
+except CaseNotFoundError as exc:
+    st.error(str(exc))
+    st.page_link(cases_ui.QUEUE_PAGE, label="Go to the case queue", icon=":material/list:")
+    st.stop()
+except CaseStoreError as exc:
+    st.error(str(exc))
+    st.stop()
+summary = case.summary
+assessment = case.assessment()
+
+# Red flags come before everything else and stay (in short form) once acknowledged.
+ui.escalation_banner(assessment, key=f"case-{case_id}", text=case.note or None)
+
+flash = st.session_state.pop(f"case-{case_id}-flash", None)
+if flash:
+    st.success(flash)
+
+st.subheader(f"Case #{case_id} · lesion {summary.lesion_id}")
+st.markdown(f"{STATUS_BADGE[summary.status]} &nbsp; saved {summary.created_at:%Y-%m-%d %H:%M} UTC by "
+            f"{summary.created_by} · version {summary.version}")
+
+stored = case.prediction
+prediction = stored.to_prediction()
+if stored.out_of_distribution:
+    st.error("**This image did not look like a dermoscopy image of a skin lesion to the model.** Its probabilities "
+             "below are not meaningful.", icon="🚫")
+image_col, result_col = st.columns(2)
+with result_col:
+    st.markdown("**Model output at the time of analysis**")
+    st.metric("Most likely class", f"{prediction.predicted} — {prediction.predicted_name}",
+              f"{prediction.confidence:.0%} probability", delta_color="off")
+    if prediction.low_confidence:
+        ui.low_confidence_notice(prediction)
+    st.plotly_chart(ui.probability_chart(prediction), width="stretch", key=f"chart-{case_id}")
+    st.caption(f"Model {stored.model_version}, analysed {stored.created_at:%Y-%m-%d %H:%M} UTC. Red bars are "
+               "malignant classes.")
+with image_col:
+    image = _load_image(case)
+    heatmap = stored.heatmap()
+    if image is not None:
+        if heatmap is not None:
+            opacity = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key=f"opacity-{case_id}")
+            st.image(ui.overlay(image, heatmap, opacity), width="stretch",
+                     caption=f"{stored.heatmap_method or 'Heatmap'} for {stored.heatmap_target} (saved with the case)")
+        else:
+            st.image(image, width="stretch", caption="Lesion image (no heatmap was saved)")
+
+st.markdown("**Patient and lesion**")
+st.markdown(
+    f"- Age: {summary.age if summary.age is not None else 'unknown'} · sex: {summary.sex or 'unknown'} · "
+    f"site: {summary.site or 'unknown'}\n"
+    f"- Image: {summary.source_name or 'upload'} ({case.images[0].width}×{case.images[0].height} px)")
+st.markdown("**Clinical note**")
+st.markdown(ui.highlighted(case.note, assessment.findings) if case.note.strip() else "_No note was recorded._")
+if case.checklist is not None:
+    labels = {item.key: f"{item.label} ({item.points})" for item in ITEMS}
+    present = ", ".join(labels.get(k, k) for k in case.checklist.get("present", [])) or "no features"
+    st.markdown(f"**NICE 7-point checklist: score {case.checklist.get('score', 0)}** — {present}"
+                + (" — 3 or more: refer urgently." if case.checklist.get("refer") else "."))
+
+st.divider()
+st.subheader("Clinician verdict")
+base_key = f"case-{case_id}-base-version"
+if base_key not in st.session_state:
+    st.session_state[base_key] = summary.version  # the version this clinician started from
+base_version = st.session_state[base_key]
+if summary.version != base_version:
+    last = case.audit[-1]
+    st.warning(f"This case changed after you opened it: {last.actor} ({last.at:%H:%M} UTC) — {last.describe()}. "
+               "Saving now would be refused. Reload to start from the current version.", icon="🔄")
+    if st.button("Reload the case", key=f"reload-{case_id}"):
+        st.session_state[base_key] = summary.version
+        st.rerun()
+if case.verdict is not None:
+    st.markdown(f"Current verdict by **{case.verdict_by}** ({case.verdict_at:%Y-%m-%d %H:%M} UTC): "
+                f"**{case.verdict.diagnosis_label}**, {AGREEMENTS[case.verdict.agreement].lower()}, "
+                f"{MANAGEMENTS[case.verdict.management].lower()}.")
+
+current = case.verdict
+closed = summary.status == "closed"
+with st.form(f"verdict-{case_id}-{base_version}"):
+    options = [*CLASSES, OTHER]
+    known = current is not None and current.diagnosis in CLASSES
+    diagnosis = st.selectbox("Diagnosis", options, index=None if current is None else options.index(
+        current.diagnosis if known else OTHER), format_func=lambda c: f"{c} — {CLASS_NAMES[c]}" if c in CLASS_NAMES
+        else "Other (type it below)", placeholder="Choose your diagnosis")
+    other = st.text_input("Other diagnosis", value="" if current is None or known else current.diagnosis)
+    agreements = list(AGREEMENTS)
+    agreement = st.radio("Agreement with the model", agreements, format_func=AGREEMENTS.get, horizontal=True,
+                         index=None if current is None else agreements.index(current.agreement))
+    managements = list(MANAGEMENTS)
+    management = st.selectbox("Management", managements, format_func=MANAGEMENTS.get, placeholder="Choose",
+                              index=None if current is None else managements.index(current.management))
+    comment = st.text_area("Comment", value="" if current is None else current.comment)
+    submitted = st.form_submit_button("Save verdict", type="primary", disabled=closed)
+if closed:
+    st.caption("The case is closed; reopen it to change the verdict.")
+if submitted:
+    try:
+        verdict = Verdict(other if diagnosis == OTHER else (diagnosis or ""), agreement or "", management or "", comment)
+        saved = store.update_verdict(case_id, verdict, base_version, user)
+    except StaleCaseError as exc:
+        st.error(f"**Not saved: someone else changed this case.** {exc}", icon="🔄")
+    except CaseStoreError as exc:
+        st.error(f"Not saved: {exc}")
+    else:
+        st.session_state[base_key] = saved.version
+        st.session_state[f"case-{case_id}-flash"] = f"Verdict saved (version {saved.version})."
+        st.rerun()
+
+new_status, label = ("open", "Reopen case") if closed else ("closed", "Close case")
+if st.button(label, key=f"status-{case_id}", disabled=not user):
+    try:
+        saved = store.set_status(case_id, new_status, base_version, user)
+    except CaseStoreError as exc:
+        st.error(f"Not changed: {exc}")
+    else:
+        st.session_state[base_key] = saved.version
+        st.session_state[f"case-{case_id}-flash"] = f"Case {'reopened' if new_status == 'open' else 'closed'}."
+        st.rerun()
+
+visits = [*case.previous_visits, *case.later_visits]
+if visits:
+    st.divider()
+    st.subheader("Other visits of this lesion")
+    chosen = st.selectbox("Compare with", visits, index=len(case.previous_visits) - 1 if case.previous_visits else 0,
+                          format_func=lambda v: f"case #{v.id}, {v.created_at:%Y-%m-%d} — model {v.predicted_class}, "
+                                                f"verdict {v.verdict_diagnosis or 'none yet'}", key=f"visit-{case_id}")
+    try:
+        other_case = store.get_case(chosen.id)
+    except CaseStoreError as exc:
+        st.error(str(exc))
+    else:
+        earlier, later = sorted([(case, "This visit"), (other_case, "Other visit")],
+                                key=lambda pair: (pair[0].summary.created_at, pair[0].id))
+        left, right = st.columns(2)
+        with left:
+            _visit_panel(*earlier)
+        with right:
+            _visit_panel(*later)
+        st.page_link(cases_ui.CASE_PAGE, label=f"Open case #{chosen.id}", query_params={"case": str(chosen.id)})
+
+st.divider()
+st.subheader("History")
+st.dataframe(pd.DataFrame([{"when (UTC)": e.at.strftime("%Y-%m-%d %H:%M:%S"), "who": e.actor, "what": e.describe()}
+                           for e in case.audit]), hide_index=True, width="stretch")
+
+st.subheader("Reports")
+db = database_url(Settings.from_env())
+report_col, leaflet_col = st.columns(2)
+with report_col:
+    st.download_button("Clinician report (PDF)", _clinician_pdf(db, case_id, summary.version, len(visits), case),
+                       file_name=f"dermadesk_case_{case_id}.pdf", mime="application/pdf", icon=":material/download:")
+with leaflet_col:
+    if case.verdict is None:
+        st.button("Patient summary (PDF)", disabled=True, icon=":material/download:", key="patient-pdf-disabled")
+        st.caption("Written from the clinician's verdict: available once a verdict is saved.")
+    else:
+        st.download_button("Patient summary (PDF)", _patient_pdf(db, case_id, summary.version, case),
+                           file_name=f"dermadesk_case_{case_id}_patient.pdf", mime="application/pdf",
+                           icon=":material/download:")

@@ -1,0 +1,115 @@
+"""PDF reports built from a real saved case, opened again with pypdf and checked for their content."""
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pytest
+from pypdf import PdfReader
+
+from core.cases import CaseStore, Verdict
+from core.checklist import ChecklistAnswers, checklist_finding, score_checklist
+from core.config import Settings
+from core.reports import ReportError, clinician_report, find_unicode_fonts, heatmap_overlay, patient_summary, to_latin1
+from core.triage import assess, combine
+from tests.support import skin_like
+from tests.test_cases import make_prediction, sample_case
+
+NOTE = "Changing mole on the back, irregular border and several colours, now 9 mm. Patient: Müller ≥ 60 y."
+
+
+@pytest.fixture
+def store(tmp_data_dir):
+    opened = CaseStore.open(Settings.from_env())
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def reviewed_case(store):
+    checklist = score_checklist(ChecklistAnswers(change_in_size=True, diameter_7mm_or_more=True))
+    saved = store.create_case(sample_case(
+        seed=7, size=(200, 150), prediction=make_prediction("mel", 0.62, version="lite0-test-7"),
+        triage=combine(assess(NOTE), checklist_finding(checklist)), checklist=checklist, note=NOTE,
+        age=67, sex="male", site="back", heatmap_target="mel", lesion_id="back-1"), actor="Dr Lee")
+    store.update_verdict(saved.id, Verdict("mel", "agree", "biopsy", "Atypical network at 5 o'clock."), 1, "Dr Lee")
+    store.create_case(sample_case(seed=8, lesion_id="back-1"), actor="Dr Lee")
+    return store.get_case(saved.id)
+
+
+def _text(pdf: bytes) -> tuple[PdfReader, str]:
+    reader = PdfReader(io.BytesIO(pdf))
+    return reader, "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_clinician_report_has_every_section(reviewed_case):
+    reader, text = _text(clinician_report(reviewed_case))
+    flat = re.sub(r"\s+", " ", text)
+    assert f"case #{reviewed_case.id}" in flat
+    assert "Decision support, not a diagnosis" in flat
+    assert "lite0-test-7" in flat  # model version
+    assert "URGENT" in flat and "changing lesion" in flat  # triage
+    assert "mel - Melanoma (malignant)" in flat and "62.0%" in flat  # probabilities chart, labels and values
+    assert "nv - Melanocytic naevus" in flat and "6.3%" in flat
+    assert "Grad-CAM for mel" in flat  # heatmap overlay caption
+    assert "Score 3" in flat and "Change in size (2)" in flat  # 7-point checklist
+    assert "Biopsy" in flat and "Agrees with the model" in flat and "Atypical network" in flat  # verdict
+    assert "Other visits of this lesion" in flat and "Case #2" in flat
+    assert "History" in flat and "case created" in flat and "verdict:" in flat
+    assert "Limits of this model" in flat and "7 classes only" in flat
+    assert "Müller ≥ 60" in flat  # Unicode text survives with the bundled font
+    images = [img for page in reader.pages for img in page.images]
+    assert len(images) == 2  # lesion image and heatmap overlay
+
+
+def test_clinician_report_without_unicode_font_maps_text_to_latin1(reviewed_case):
+    _, text = _text(clinician_report(reviewed_case, unicode_fonts=False))
+    flat = re.sub(r"\s+", " ", text)
+    assert "Müller >= 60" in flat and "mel - Melanoma (malignant)" in flat
+
+
+def test_unreviewed_case_report_says_no_verdict_and_patient_summary_waits(store):
+    case = store.get_case(store.create_case(sample_case(), actor="Dr Lee").id)
+    _, text = _text(clinician_report(case))
+    assert "No verdict has been recorded yet" in text and "Not completed" in text and "No red flag raised" in text
+    with pytest.raises(ReportError, match="record the verdict first"):
+        patient_summary(case)
+
+
+def test_patient_summary_is_one_plain_page(reviewed_case):
+    reader, text = _text(patient_summary(reviewed_case))
+    flat = re.sub(r"\s+", " ", text)
+    assert len(reader.pages) == 1
+    assert "What your clinician found" in flat and "possible melanoma" in flat
+    assert "What happens next" in flat and "small sample of the spot (a biopsy)" in flat
+    assert "When to get help sooner" in flat and "emergency" in flat and "hard to breathe" in flat
+    assert "on your back" in flat and "need attention soon" in flat  # the case had a red flag
+    for jargon in ("%", "probab", "confidence", "calibrat", "lite0-test-7", "malignant", "Grad-CAM", "classifier"):
+        assert jargon.lower() not in flat.lower(), jargon
+
+
+def test_patient_summary_with_free_text_diagnosis(store):
+    saved = store.create_case(sample_case(), actor="Dr Lee")
+    store.update_verdict(saved.id, Verdict("Seborrhoeic keratosis, irritated", "disagree", "reassure"), 1, "Dr Lee")
+    _, text = _text(patient_summary(store.get_case(saved.id)))
+    flat = re.sub(r"\s+", " ", text)
+    assert "Seborrhoeic keratosis, irritated" in flat and "No treatment or further tests are needed" in flat
+    assert "need attention soon" not in flat
+
+
+def test_heatmap_overlay_warms_where_the_heatmap_is_high():
+    image = skin_like(80, 60)
+    heatmap = np.zeros((60, 80), np.float32)
+    heatmap[:, 40:] = 1.0
+    out = np.asarray(heatmap_overlay(image, heatmap, 0.8)).astype(int)
+    base = np.asarray(image).astype(int)
+    assert out.shape == base.shape
+    hot, cold = out[:, 40:] - base[:, 40:], out[:, :40] - base[:, :40]
+    assert hot[..., 0].mean() > cold[..., 0].mean() and hot[..., 2].mean() < cold[..., 2].mean()
+
+
+def test_latin1_mapping_and_font_lookup():
+    assert to_latin1("≥ 7 mm — naevus “x” → Ωmega café") == '>= 7 mm - naevus "x" -> ?mega café'
+    fonts = find_unicode_fonts()
+    assert fonts is None or (fonts.regular.is_file() and fonts.bold.is_file())
