@@ -1,10 +1,21 @@
 """Class activation maps over pytorch-grad-cam: a registry of methods, any target class, and
-heatmaps returned on the original image's pixel grid."""
+heatmaps returned on the original image's pixel grid.
+
+Six methods (Grad-CAM, Grad-CAM++, XGrad-CAM, HiResCAM, LayerCAM, EigenCAM) are functions of the
+target layer's activations and of the gradient of one class score with respect to them. For those,
+`explain_many` runs the model once, takes one gradient per target class (back-propagated only as far
+as the target layer), and hands these to each library CAM object, whose own code then weights,
+rectifies, rescales and upsamples them exactly as its `cam(...)` call would (tests check equality).
+Score-CAM, Ablation-CAM and anything with `aug_smooth` run through the library call itself.
+"""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
+import torch
 from PIL import Image
 from pytorch_grad_cam import (
     AblationCAM,
@@ -29,20 +40,28 @@ class CamMethod:
     label: str
     cam_class: type[BaseCAM]
     batch_size: int | None = None  # for perturbation methods that run many forward passes
+    # True when the map needs only one forward pass's activations (and gradients) at the target layer.
+    shares_pass: bool = False
+    uses_gradients: bool = True
+
+    @property
+    def slow(self) -> bool:
+        """Runs one forward pass per feature channel (hundreds) for each map."""
+        return self.batch_size is not None
 
 
 # Adding a method is one line.
 CAM_METHODS: dict[str, CamMethod] = {
     m.name: m
     for m in (
-        CamMethod("gradcam", "Grad-CAM", GradCAM),
-        CamMethod("gradcam++", "Grad-CAM++", GradCAMPlusPlus),
-        CamMethod("hirescam", "HiResCAM", HiResCAM),
-        CamMethod("xgradcam", "XGrad-CAM", XGradCAM),
-        CamMethod("layercam", "LayerCAM", LayerCAM),
-        CamMethod("eigencam", "EigenCAM", EigenCAM),
-        CamMethod("scorecam", "Score-CAM", ScoreCAM, batch_size=64),
-        CamMethod("ablationcam", "Ablation-CAM", AblationCAM, batch_size=64),
+        CamMethod("gradcam", "Grad-CAM", GradCAM, shares_pass=True),
+        CamMethod("gradcam++", "Grad-CAM++", GradCAMPlusPlus, shares_pass=True),
+        CamMethod("hirescam", "HiResCAM", HiResCAM, shares_pass=True),
+        CamMethod("xgradcam", "XGrad-CAM", XGradCAM, shares_pass=True),
+        CamMethod("layercam", "LayerCAM", LayerCAM, shares_pass=True),
+        CamMethod("eigencam", "EigenCAM", EigenCAM, shares_pass=True, uses_gradients=False),
+        CamMethod("scorecam", "Score-CAM", ScoreCAM, batch_size=64, uses_gradients=False),
+        CamMethod("ablationcam", "Ablation-CAM", AblationCAM, batch_size=64, uses_gradients=False),
     )
 }
 
@@ -52,27 +71,148 @@ class Explanation:
     heatmap: np.ndarray  # float32 (H, W) in [0, 1] on the original image grid
     method: str
     target: str
+    # float32 (h, w) in [0, 1] on the model's input grid, as the library returned it: what the
+    # faithfulness metrics perturb the input tensor with.
+    model_grid: np.ndarray | None = None
+    # Compute time of this map alone: the shared forward pass (and its class's gradient) plus its own work.
+    seconds: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return CAM_METHODS[self.method].label
+
+
+def target_layer(classifier: Classifier) -> torch.nn.Module:
+    """The last convolutional feature map (after its activation): the layer every CAM here reads."""
+    return classifier.model.act
+
+
+def _check_methods(methods: Sequence[str]) -> None:
+    unknown = [m for m in methods if m not in CAM_METHODS]
+    if unknown:
+        raise ValueError(f"unknown CAM method {unknown[0]!r}; choose from {', '.join(CAM_METHODS)}")
+    if not methods:
+        raise ValueError("no CAM method given")
+
+
+def _check_targets(classifier: Classifier, targets: Sequence[str | None]) -> None:
+    for target in targets:
+        if target is not None and target not in classifier.classes:
+            raise ValueError(f"unknown target class {target!r}; choose from {', '.join(classifier.classes)}")
+
+
+class _SharedPass:
+    """One forward pass with the target layer's output kept in the graph; gradients of any class
+    score with respect to it are taken on demand (and cached), each reaching back only to that layer."""
+
+    def __init__(self, model: torch.nn.Module, layer: torch.nn.Module, batch: torch.Tensor):
+        captured: list[torch.Tensor] = []
+        handle = layer.register_forward_hook(lambda module, inputs, output: captured.append(output))
+        try:
+            start = time.perf_counter()
+            with torch.enable_grad():
+                self.logits = model(batch)
+            self.forward_seconds = time.perf_counter() - start
+        finally:
+            handle.remove()
+        self._activations = captured[-1]
+        self.activations = self._activations.detach()
+        self._gradients: dict[int, tuple[torch.Tensor, float]] = {}
+
+    def top_class(self) -> int:
+        return int(self.logits[0].argmax())
+
+    def gradient(self, class_index: int) -> tuple[torch.Tensor, float]:
+        """(d logit[class] / d activations, seconds it took)."""
+        if class_index not in self._gradients:
+            start = time.perf_counter()
+            (grad,) = torch.autograd.grad(self.logits[0, class_index], self._activations, retain_graph=True)
+            self._gradients[class_index] = (grad.detach(), time.perf_counter() - start)
+        return self._gradients[class_index]
+
+
+def _map_from_pass(spec: CamMethod, model: torch.nn.Module, layer: torch.nn.Module, batch: torch.Tensor,
+                   shared: _SharedPass, class_index: int, eigen_smooth: bool) -> tuple[np.ndarray, float]:
+    """The library's map for `spec`, computed from the shared pass; (model-grid map, seconds incl. the pass)."""
+    seconds = shared.forward_seconds
+    gradients: list[torch.Tensor] = []
+    if spec.uses_gradients:
+        grad, grad_seconds = shared.gradient(class_index)
+        gradients, seconds = [grad], seconds + grad_seconds
+    start = time.perf_counter()
+    # The context manager releases the forward/backward hooks (they leak memory otherwise).
+    with spec.cam_class(model=model, target_layers=[layer]) as cam:
+        # Give the library the recorded activations and gradients instead of re-running the model;
+        # its per-layer and aggregation steps are then the same code as in cam(...).
+        cam.activations_and_grads.activations = [shared.activations]
+        cam.activations_and_grads.gradients = gradients
+        targets = [ClassifierOutputTarget(class_index)]
+        grid = cam.aggregate_multi_layers(cam.compute_cam_per_layer(batch, targets, eigen_smooth))[0]
+    return grid, seconds + time.perf_counter() - start
+
+
+def _map_from_library(spec: CamMethod, model: torch.nn.Module, layer: torch.nn.Module, batch: torch.Tensor,
+                      class_index: int, aug_smooth: bool, eigen_smooth: bool) -> tuple[np.ndarray, float]:
+    start = time.perf_counter()
+    # The context manager releases the forward/backward hooks (they leak memory otherwise).
+    with spec.cam_class(model=model, target_layers=[layer]) as cam:
+        if spec.batch_size:
+            cam.batch_size = spec.batch_size
+        grid = cam(input_tensor=batch, targets=[ClassifierOutputTarget(class_index)],
+                   aug_smooth=aug_smooth, eigen_smooth=eigen_smooth)[0]
+    return grid, time.perf_counter() - start
+
+
+def explain_many(
+    classifier: Classifier,
+    prepared: Prepared,
+    methods: Sequence[str],
+    targets: Sequence[str | None] = (None,),
+    *,
+    aug_smooth: bool = False,
+    eigen_smooth: bool = False,
+) -> list[Explanation]:
+    """One heatmap per (method, target), methods in the outer loop. A target of None means the top
+    class of the un-augmented forward pass. Methods that can share one forward pass do."""
+    _check_methods(methods)
+    _check_targets(classifier, targets)
+    model, layer = classifier.model, target_layer(classifier)
+    batch = prepared.tensor.unsqueeze(0)
+    # aug_smooth averages over augmented inputs, each needing its own pass: the library does that.
+    sharing = [m for m in methods if CAM_METHODS[m].shares_pass and not aug_smooth]
+    shared = _SharedPass(model, layer, batch) if sharing else None
+    if None in targets:
+        top = shared.top_class() if shared else int(np.argmax(classifier.logits(batch, tta=False)[0]))
+    names = [classifier.classes[top] if t is None else t for t in targets]
+    results = []
+    for method in methods:
+        spec = CAM_METHODS[method]
+        for name in names:
+            index = classifier.classes.index(name)
+            if method in sharing:
+                grid, seconds = _map_from_pass(spec, model, layer, batch, shared, index, eigen_smooth)
+            else:
+                grid, seconds = _map_from_library(spec, model, layer, batch, index, aug_smooth, eigen_smooth)
+            grid = np.clip(grid.astype(np.float32), 0.0, 1.0)
+            results.append(Explanation(heatmap=heatmap_to_original(grid, prepared), method=method, target=name,
+                                       model_grid=grid, seconds=seconds))
+    return results
 
 
 def explain_prepared(
-    classifier: Classifier, prepared: Prepared, method: str = "gradcam", target: str | None = None
+    classifier: Classifier,
+    prepared: Prepared,
+    method: str = "gradcam",
+    target: str | None = None,
+    *,
+    aug_smooth: bool = False,
+    eigen_smooth: bool = False,
 ) -> Explanation:
     """Heatmap of `target` (a class name; default the top class without TTA) for a prepared image."""
-    if method not in CAM_METHODS:
-        raise ValueError(f"unknown CAM method {method!r}; choose from {', '.join(CAM_METHODS)}")
-    spec = CAM_METHODS[method]
-    batch = prepared.tensor.unsqueeze(0)
-    if target is None:
-        target = classifier.classes[int(np.argmax(classifier.logits(batch, tta=False)[0]))]
-    if target not in classifier.classes:
-        raise ValueError(f"unknown target class {target!r}; choose from {', '.join(classifier.classes)}")
-    # The context manager releases the forward/backward hooks (they leak memory otherwise).
-    with spec.cam_class(model=classifier.model, target_layers=[classifier.model.act]) as cam:
-        if spec.batch_size:
-            cam.batch_size = spec.batch_size
-        grid = cam(input_tensor=batch, targets=[ClassifierOutputTarget(classifier.classes.index(target))])[0]
-    return Explanation(heatmap=heatmap_to_original(grid, prepared), method=method, target=target)
+    return explain_many(classifier, prepared, [method], [target], aug_smooth=aug_smooth, eigen_smooth=eigen_smooth)[0]
 
 
-def explain(classifier: Classifier, image: Image.Image, method: str = "gradcam", target: str | None = None) -> Explanation:
-    return explain_prepared(classifier, classifier.prepare(image), method, target)
+def explain(classifier: Classifier, image: Image.Image, method: str = "gradcam", target: str | None = None,
+            *, aug_smooth: bool = False, eigen_smooth: bool = False) -> Explanation:
+    return explain_prepared(classifier, classifier.prepare(image), method, target,
+                            aug_smooth=aug_smooth, eigen_smooth=eigen_smooth)

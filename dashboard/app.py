@@ -20,8 +20,13 @@ navigation = st.navigation(
         "Review": [
             st.Page(PAGES / "analyze.py", title="Analyze an image", icon=":material/biotech:", default=True),
         ],
+        "Cases": [
+            st.Page(PAGES / "case_queue.py", title="Case queue", icon=":material/list_alt:"),
+            st.Page(PAGES / "case.py", title="Case", icon=":material/folder_open:"),
+        ],
         "Learn": [
             st.Page(PAGES / "chat.py", title="Ask the knowledge base", icon=":material/forum:"),
+            st.Page(PAGES / "explanation_lab.py", title="Explanation lab", icon=":material/visibility:"),
         ],
         "About": [
             st.Page(PAGES / "model_card.py", title="Model card", icon=":material/description:"),

@@ -19,7 +19,7 @@ def decision_support_notice() -> None:
         "**Decision support, not a diagnosis.** These probabilities come from a research model trained on "
         "HAM10000 dermoscopy images. They do not replace clinical examination, dermoscopy by a trained "
         "clinician, or histology. If in doubt, refer.",
-        icon="⚠️",
+        icon=":material/warning:",
     )
 
 
@@ -41,22 +41,27 @@ def low_confidence_notice(prediction: Prediction) -> None:
     st.info(
         f"**Low confidence.** The top class has only {prediction.confidence:.0%} probability: the model cannot "
         "separate the leading diagnoses. Rely on clinical and dermoscopic assessment.",
-        icon="❓",
+        icon=":material/help:",
     )
 
 
 def probability_chart(prediction: Prediction) -> go.Figure:
     """Horizontal bars sorted by probability, highest on top; malignant classes in red and marked."""
     ranked = prediction.ranked()[::-1]  # plotly draws the first bar at the bottom
-    labels = [f"{c} — {CLASS_NAMES[c]}{' (malignant)' if c in MALIGNANT else ''}" for c, _ in ranked]
+    labels = [f"{c} · {SHORT_NAMES[c]}{' (malignant)' if c in MALIGNANT else ''}" for c, _ in ranked]
     values = [p for _, p in ranked]
     colours = ["#c0392b" if c in MALIGNANT else "#2e86c1" for c, _ in ranked]
     fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker_color=colours,
                            text=[f"{v:.1%}" for v in values], textposition="outside",
-                           hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
-    fig.update_layout(xaxis=dict(range=[0, 1.12], tickformat=".0%", title="calibrated probability"),
+                           customdata=[CLASS_NAMES[c] for c, _ in ranked],
+                           hovertemplate="%{customdata}: %{x:.1%}<extra></extra>"))
+    fig.update_layout(xaxis=dict(range=[0, 1.18], tickformat=".0%", title="calibrated probability"),
                       margin=dict(l=10, r=10, t=10, b=10), height=300, showlegend=False)
     return fig
+
+
+SHORT_NAMES = {"akiec": "AK / Bowen's", "bcc": "BCC", "bkl": "benign keratosis", "df": "dermatofibroma",
+               "mel": "melanoma", "nv": "naevus", "vasc": "vascular"}
 
 
 def _colormap(heatmap: np.ndarray) -> np.ndarray:
@@ -91,8 +96,8 @@ def missing_model_message() -> None:
 # --- Red-flag escalation -------------------------------------------------------------------------
 
 _LEVEL_STYLE = {
-    "emergency": (st.error, "🚨", "EMERGENCY — needs emergency care now"),
-    "urgent": (st.warning, "⏱️", "URGENT — same-week specialist review (suspected cancer pathway)"),
+    "emergency": (st.error, ":material/emergency:", "EMERGENCY — needs emergency care now"),
+    "urgent": (st.warning, ":material/schedule:", "URGENT — same-week specialist review (suspected cancer pathway)"),
 }
 
 
@@ -145,3 +150,90 @@ def escalation_banner(assessment, key: str, text: str | None = None) -> bool:
         st.checkbox("I have read this red flag and will act on it", key=f"ack-{key}",
                     on_change=_acknowledge, args=(flag_key,))
     return acknowledged
+
+
+# --- Explanation lab ------------------------------------------------------------------------------
+
+
+def mask_outline(image: Image.Image, mask: np.ndarray, colour: tuple[int, int, int] = (0, 255, 90),
+                 width: int = 2) -> Image.Image:
+    """Draw the boundary of a binary lesion mask onto the image (the mask must share its pixel grid)."""
+    inside = np.asarray(mask, dtype=bool)
+    eroded = inside.copy()
+    for _ in range(width):  # erode by one pixel per step: a pixel stays only if its 4 neighbours are inside
+        shrunk = eroded.copy()
+        shrunk[1:, :] &= eroded[:-1, :]
+        shrunk[:-1, :] &= eroded[1:, :]
+        shrunk[:, 1:] &= eroded[:, :-1]
+        shrunk[:, :-1] &= eroded[:, 1:]
+        eroded = shrunk
+    edge = inside & ~eroded
+    out = np.asarray(image.convert("RGB")).copy()
+    out[edge] = colour
+    return Image.fromarray(out)
+
+
+def _figure_font(size: int):
+    """DejaVu Sans (shipped inside matplotlib, a dependency of pytorch-grad-cam), or None if absent."""
+    from PIL import ImageFont
+
+    try:
+        import matplotlib
+
+        return ImageFont.truetype(str(Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"), size)
+    except (ImportError, OSError):
+        return None
+
+
+def _ascii_text(text: str) -> str:
+    return text.replace("\u00a0", " ").replace("→", "->").replace("—", "-").replace("·", "-")
+
+
+def figure_png(tiles: list[tuple[Image.Image, str]], columns: int, title: str = "", tile_width: int = 400) -> bytes:
+    """A slide-ready PNG: tiles in a grid, each with its caption underneath, and an optional title."""
+    import io
+    import textwrap
+
+    from PIL import ImageDraw, ImageFont
+
+    font, text = _figure_font(15), str
+    if font is None:  # Pillow's built-in font lacks arrows, dashes and no-break spaces
+        font = ImageFont.load_default(size=15)
+        text = _ascii_text
+    columns = max(1, min(columns, len(tiles)))
+    scaled = [img.resize((tile_width, round(img.height * tile_width / img.width)), Image.LANCZOS) for img, _ in tiles]
+    wrapped = [textwrap.wrap(text(caption), width=tile_width // 8) or [""] for _, caption in tiles]
+    line_h, pad = 19, 12
+    text_h = max(len(lines) for lines in wrapped) * line_h
+    cell_h = max(img.height for img in scaled) + text_h + pad
+    title_h = (line_h + pad) if title else 0
+    rows = -(-len(tiles) // columns)
+    canvas = Image.new("RGB", (columns * (tile_width + pad) + pad, title_h + rows * cell_h + pad), "white")
+    draw = ImageDraw.Draw(canvas)
+    if title:
+        draw.text((pad, pad // 2), text(title), fill="black", font=font)
+    for i, (img, lines) in enumerate(zip(scaled, wrapped)):
+        x = pad + (i % columns) * (tile_width + pad)
+        y = title_h + pad + (i // columns) * cell_h
+        canvas.paste(img, (x, y))
+        for n, line in enumerate(lines):
+            draw.text((x, y + img.height + 2 + n * line_h), line, fill="black", font=font)
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def cam_explainer() -> None:
+    """What a class activation map does and does not tell you, in a few honest lines."""
+    st.markdown(
+        "**What a CAM shows.** Where, on a coarse 7×10 grid of the last feature map, the network found "
+        "evidence that raised its score for the chosen class, smoothly up-sampled to the image.\n\n"
+        "**What it does not show.** Whether the prediction is right, which dermoscopic feature was recognised, "
+        "or why. Methods disagree with each other, and a map can look plausible without being faithful.\n\n"
+        "**Why 'on the lesion' is weak evidence.** Dermoscopy photos are centred on the lesion, so a plain blob "
+        "in the middle of the image also lands on it. A map is informative only where it beats that centre "
+        "prior; a map on a ruler, ink mark, hair or dark corner is a reason to distrust the prediction.\n\n"
+        "**How faithful is it?** Each heatmap below is tested by removing its most (and least) relevant 20 % "
+        "of pixels (ROAD) and by keeping only the highlighted region, then re-scoring the image. A faithful "
+        "map's most relevant region changes the score far more than its least relevant one."
+    )

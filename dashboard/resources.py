@@ -83,3 +83,67 @@ def knowledge_index():
         ensure_index(s.kb_dir, s.chroma_dir, embeddings=_embeddings(), show_progress=False, on_progress=on_progress)
         bar.empty()
     return _open_knowledge_index(str(s.chroma_dir))
+
+
+# --- Explanation lab ------------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def explanations(key: str, _decoded: DecodedImage, methods: tuple[str, ...], targets: tuple[str, ...],
+                 model_version: str, aug_smooth: bool = False, eigen_smooth: bool = False) -> list:
+    """One `Explanation` per (method, target), methods sharing one forward pass where they can."""
+    from core.explain import explain_many
+
+    model = classifier()
+    return explain_many(model, model.prepare(_decoded.image), list(methods), list(targets),
+                        aug_smooth=aug_smooth, eigen_smooth=eigen_smooth)
+
+
+# Each entry holds three perturbed model inputs (about 2.4 MB): keep the cache modest.
+@st.cache_data(max_entries=48, show_spinner=False)
+def faithfulness(key: str, _decoded: DecodedImage, _explanation, method: str, target: str, model_version: str,
+                 smoothing: str = ""):
+    """Faithfulness of one cached explanation; `smoothing` only keys the cache (the map differs with it).
+    Raises `FaithfulnessError` for maps that cannot be tested (not cached, so cheap to raise again)."""
+    from core.faithfulness import faithfulness as measure
+
+    model = classifier()
+    return measure(model, model.prepare(_decoded.image), _explanation, keep_views=True)
+
+
+@st.cache_data(show_spinner=False)
+def ham_records(folder: str, val_fraction: float, seed: int) -> tuple[list, frozenset[str]]:
+    """(records of a HAM10000-format folder, image ids in the lesion-level validation split made with
+    `val_fraction` and `seed`). Raises `DataError` for a folder that is not in HAM10000 format."""
+    from core.data import lesion_split, read_metadata
+
+    records = read_metadata(folder)
+    _, validation = lesion_split(records, val_fraction, seed)
+    return records, frozenset(r.image_id for r in validation)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def ham_mask(folder: str, image_id: str) -> np.ndarray | None:
+    """The lesion mask of a HAM10000 image as booleans, or None when there is none or it is unreadable."""
+    from PIL import Image
+
+    from core.data import mask_path
+
+    path = mask_path(folder, image_id)
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert("L")) > 127
+    except OSError:
+        return None
+
+
+@st.cache_data(show_spinner=False)
+def knowledge_document(path: str) -> tuple[str, str] | None:
+    """(title, markdown body) of one knowledge-base document, or None if it is missing or malformed."""
+    from core.knowledge import KnowledgeBaseError, parse_document
+
+    try:
+        doc = parse_document(Path(path))
+    except KnowledgeBaseError:
+        return None
+    return doc.title, doc.body

@@ -1,12 +1,15 @@
-"""Analyze an image: red flags first, then calibrated probabilities and Grad-CAM of any class."""
+"""Analyze an image: red flags first, then calibrated probabilities and a heatmap (any CAM method) of any
+class, with the top three classes side by side."""
 import streamlit as st
 
 from core.checklist import ITEMS, ChecklistAnswers, checklist_finding, score_checklist
 from core.config import CLASS_NAMES
+from core.explain import CAM_METHODS
 from core.imaging import UPLOAD_EXTENSIONS, ImageError
 from core.triage import TriageInputError, assess, classifier_finding, combine
 from dashboard import components as ui
 from dashboard import resources
+from dashboard.cases_ui import save_as_case_panel
 
 SITES = ["unknown", "abdomen", "acral", "back", "chest", "ear", "face", "foot", "genital", "hand",
          "lower extremity", "neck", "scalp", "trunk", "upper extremity"]
@@ -57,7 +60,7 @@ except ImageError as exc:
     st.error(f"**{upload.name}** cannot be analysed: {exc}")
     st.stop()
 for message in decoded.notes:
-    st.caption(f"ℹ️ {message}")
+    st.caption(message)
 
 with st.spinner("Analysing…"):
     prediction = resources.predict(key, decoded, model.meta.version)
@@ -77,7 +80,7 @@ st.session_state["current_case"] = {"predicted": prediction.predicted, "probabil
 if prediction.out_of_distribution:
     st.error("**This does not look like a dermoscopy image of a skin lesion.** Its features are far from every "
              "image the model was trained on, so the probabilities below are meaningless. Upload a dermoscopic "
-             "photograph of a single lesion.", icon="🚫")
+             "photograph of a single lesion.", icon=":material/block:")
     results = st.expander("Show the model's output anyway")
 else:
     results = st.container()
@@ -90,16 +93,32 @@ with results:
                   f"{prediction.confidence:.0%} probability", delta_color="off")
         if prediction.low_confidence:
             ui.low_confidence_notice(prediction)
-        st.plotly_chart(ui.probability_chart(prediction), width="stretch")
+        st.plotly_chart(ui.probability_chart(prediction), width="stretch", config={"displayModeBar": False})
         st.caption(f"Model {prediction.model_version}; probabilities are temperature-calibrated on a "
                    "lesion-level validation split. Red bars are malignant classes.")
     with image_col:
         ranked = [c for c, _ in prediction.ranked()]
         target = st.selectbox("Heatmap for class", ranked, format_func=lambda c: f"{c} — {CLASS_NAMES[c]}",
-                              help="Grad-CAM shows where the model found evidence for this class.")
+                              help="The heatmap shows where the model found evidence for this class.")
         opacity = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05)
-        with st.spinner("Computing Grad-CAM…"):
-            cam = resources.heatmap(key, decoded, "gradcam", target, model.meta.version)
-        st.image(ui.overlay(decoded.image, cam, opacity), caption=f"Grad-CAM for {target}", width="stretch")
+        method = st.selectbox("Heatmap method", list(CAM_METHODS), format_func=lambda m: CAM_METHODS[m].label
+                              + (" (slow)" if CAM_METHODS[m].slow else ""),
+                              help="Grad-CAM is the default; the Explanation lab compares methods in depth.")
+        label = CAM_METHODS[method].label
+        with st.spinner(f"Computing {label}…"):
+            cam = resources.heatmap(key, decoded, method, target, model.meta.version)
+        st.image(ui.overlay(decoded.image, cam, opacity), caption=f"{label} for {target}", width="stretch")
         st.caption("Warm colours mark regions that raised this class's score. A heatmap on the lesion does not "
                    "prove the prediction is right; one on a ruler, ink mark or hair is a warning sign.")
+    # Per-class heatmaps: fast methods share one forward pass, so the top three cost little more than one.
+    top3 = ranked[:3]
+    if st.toggle("Compare the top 3 classes", value=not CAM_METHODS[method].slow,
+                 help="The slow methods take tens of seconds per class on this machine."):
+        with st.spinner(f"Computing {label} for {', '.join(top3)}…"):
+            per_class = resources.explanations(key, decoded, (method,), tuple(top3), model.meta.version)
+        for column, explanation in zip(st.columns(len(per_class)), per_class):
+            column.image(ui.overlay(decoded.image, explanation.heatmap, opacity), width="stretch",
+                         caption=f"{label}: {explanation.target} ({prediction.probabilities[explanation.target]:.0%})")
+
+save_as_case_panel(decoded, prediction, cam, age, sex, site, note, red_flags, checklist,
+                   heatmap_target=target, heatmap_method=label, source_name=upload.name)

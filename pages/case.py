@@ -113,7 +113,7 @@ stored = case.prediction
 prediction = stored.to_prediction()
 if stored.out_of_distribution:
     st.error("**This image did not look like a dermoscopy image of a skin lesion to the model.** Its probabilities "
-             "below are not meaningful.", icon="🚫")
+             "below are not meaningful.", icon=":material/block:")
 image_col, result_col = st.columns(2)
 with result_col:
     st.markdown("**Model output at the time of analysis**")
@@ -121,7 +121,7 @@ with result_col:
               f"{prediction.confidence:.0%} probability", delta_color="off")
     if prediction.low_confidence:
         ui.low_confidence_notice(prediction)
-    st.plotly_chart(ui.probability_chart(prediction), width="stretch", key=f"chart-{case_id}")
+    st.plotly_chart(ui.probability_chart(prediction), width="stretch", config={"displayModeBar": False}, key=f"chart-{case_id}")
     st.caption(f"Model {stored.model_version}, analysed {stored.created_at:%Y-%m-%d %H:%M} UTC. Red bars are "
                "malignant classes.")
 with image_col:

@@ -31,9 +31,9 @@ except CaseStoreError as exc:
 waiting = counts.open_by_urgency
 if waiting["emergency"]:
     st.error(f"**{waiting['emergency']} case(s) with an EMERGENCY red flag await review.** They are at the top of "
-             "the queue.", icon="🚨")
+             "the queue.", icon=":material/emergency:")
 if waiting["urgent"]:
-    st.warning(f"**{waiting['urgent']} case(s) with an URGENT red flag await review.**", icon="⏱️")
+    st.warning(f"**{waiting['urgent']} case(s) with an URGENT red flag await review.**", icon=":material/schedule:")
 
 metric_cols = st.columns(len(LEVELS) + len(STATUSES))
 for col, level in zip(metric_cols, reversed(LEVELS)):
@@ -118,7 +118,7 @@ if result is not None:
     st.markdown(f"**Last batch:** {len(result.rows)} case(s) saved, {len(result.skipped)} file(s) skipped.")
     urgent_rows = [r for r in result.rows if r.urgency != "routine"]
     if urgent_rows:
-        st.warning(f"{len(urgent_rows)} image(s) in this batch raised a red flag; they are listed first.", icon="⏱️")
+        st.warning(f"{len(urgent_rows)} image(s) in this batch raised a red flag; they are listed first.", icon=":material/schedule:")
     if result.rows:
         summary = pd.DataFrame(result.table())
         summary["urgency"] = summary["urgency"].map(URGENCY_MARK)

@@ -9,7 +9,7 @@ from dashboard import resources
 
 st.title("Ask the knowledge base")
 st.info("**Not medical advice.** Answers are quoted from DermaDesk's curated dermatology documents, each with "
-        "its sources. Questions outside that knowledge base are declined.", icon="📚")
+        "its sources. Questions outside that knowledge base are declined.", icon=":material/menu_book:")
 
 with st.spinner("Loading the knowledge base…"):
     index = resources.knowledge_index()

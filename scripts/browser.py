@@ -83,8 +83,14 @@ def wait_for_text(driver, text: str, timeout: float = 120) -> None:
     WebDriverWait(driver, timeout).until(lambda d: text in d.find_element("tag name", "body").text)
 
 
+def wait_for_element(driver, css: str, timeout: float = 120):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(lambda d: d.find_elements("css selector", css))[0]
+
+
 def upload(driver, path: Path) -> None:
-    driver.find_element("css selector", "input[type=file]").send_keys(str(path))
+    wait_for_element(driver, "input[type=file]").send_keys(str(path))
 
 
 def full_page_screenshot(driver, path: Path, min_height: int = 900) -> None:

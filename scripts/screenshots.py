@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.browser import ROOT, chromium, full_page_screenshot, running_app, upload, wait_for_text  # noqa: E402
+from scripts.browser import ROOT, chromium, full_page_screenshot, running_app, upload, wait_for_element, wait_for_text  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 IMAGE = ROOT.parent / "shared" / "data" / "ham10000" / "images" / "ISIC_0024315.jpg"  # a melanoma in the data set
@@ -21,7 +21,12 @@ def main() -> None:
     with running_app() as url, chromium() as driver:
         driver.get(url)
         wait_for_text(driver, "Analyze a lesion image")
-        driver.find_element("css selector", "textarea").send_keys("Mole on the back, partner says it has got darker and bigger over 3 months.")
+        from selenium.webdriver.common.keys import Keys
+
+        note = wait_for_element(driver, "textarea")
+        note.send_keys("Mole on the back, partner says it has got darker and bigger over 3 months.")
+        note.send_keys(Keys.CONTROL, Keys.ENTER)
+        wait_for_text(driver, "URGENT")
         upload(driver, IMAGE)
         wait_for_text(driver, "Most likely class")
         wait_for_text(driver, "Grad-CAM for")
@@ -30,8 +35,7 @@ def main() -> None:
 
         driver.get(f"{url}/chat")
         wait_for_text(driver, "Ask the knowledge base", timeout=300)
-        box = driver.find_element("css selector", "textarea")
-        box.send_keys("What are spoke-wheel areas?\n")
+        wait_for_element(driver, "textarea", timeout=300).send_keys("What are spoke-wheel areas?\n")
         wait_for_text(driver, "[1]", timeout=120)
         time.sleep(2)
         full_page_screenshot(driver, OUT / "chat.png")

@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 from tests.support import HAM_DIR, ROOT, image_bytes, minimal_pdf, png_header_only, requires_ham, requires_model, skin_like
 
 APP = str(ROOT / "dashboard" / "app.py")
-TIMEOUT = 120
+TIMEOUT = 300
 
 
 def _analyze_page() -> AppTest:

@@ -11,7 +11,7 @@ import importlib
 import sys
 
 # Order here is the order in `--help`.
-COMMAND_MODULES = ("core.cli.classifier", "core.cli.triage", "core.cli.knowledge")
+COMMAND_MODULES = ("core.cli.classifier", "core.cli.explain", "core.cli.triage", "core.cli.knowledge", "core.cli.cases")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,110 @@
+"""Seconds per image for every CAM method on this machine, the cost Grad-CAM adds to a prediction, the
+gain from sharing one forward pass, and the cost of the faithfulness metrics. Real HAM10000 validation
+images when the folder is configured (synthetic ones otherwise).
+
+    .venv/bin/python benchmarks/bench_explain.py [--n 20] [--n-slow 2] [--threads 0]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TQDM_DISABLE", "1")  # Score-CAM and Ablation-CAM print a progress bar per map
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from pytorch_grad_cam import GradCAM  # noqa: E402
+from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget  # noqa: E402
+
+from core.classifier import Classifier  # noqa: E402
+from core.config import Settings  # noqa: E402
+from core.data import image_path, lesion_split, read_metadata  # noqa: E402
+from core.explain import CAM_METHODS, explain_many, explain_prepared, target_layer  # noqa: E402
+from core.faithfulness import faithfulness  # noqa: E402
+from core.imaging import load_image  # noqa: E402
+
+
+def images(n: int):
+    folder = Settings.from_env().ham10000_dir
+    if (folder / "metadata.csv").is_file():
+        _, val = lesion_split(read_metadata(folder))
+        return [load_image(image_path(folder, r.image_id)).image for r in val[:n]], f"{folder} (validation split)"
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    return [Image.fromarray(rng.integers(0, 255, (256, 341, 3), dtype=np.uint8)) for _ in range(n)], "synthetic"
+
+
+def timed(fn, items) -> np.ndarray:
+    """Milliseconds per call, after one warm-up call (lazy initialisation is not per-image cost)."""
+    fn(items[0])
+    out = []
+    for item in items:
+        start = time.perf_counter()
+        fn(item)
+        out.append((time.perf_counter() - start) * 1000)
+    return np.array(out)
+
+
+def row(name: str, ms: np.ndarray) -> None:
+    print(f"{name:52s} {np.percentile(ms, 50):9.1f} {np.percentile(ms, 95):9.1f} {len(ms):4d}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=20, help="images for the fast methods")
+    parser.add_argument("--n-slow", type=int, default=2, help="images for Score-CAM and Ablation-CAM")
+    parser.add_argument("--threads", type=int, default=0)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    clf = Classifier.load()
+    imgs, source = images(args.n)
+    prepared = [clf.prepare(img) for img in imgs]
+    print(f"DermaDesk explanation latency — model {clf.meta.version}; {len(imgs)} images from {source}")
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads; input {tuple(prepared[0].tensor.shape[1:])}\n")
+    print(f"{'step (one image)':52s} {'p50 ms':>9s} {'p95 ms':>9s} {'n':>4s}")
+
+    predict_tta = timed(lambda p: clf.predict_prepared(p, tta=True), prepared)
+    row("predict, 4-flip TTA (app default)", predict_tta)
+
+    def predict_and_gradcam(p):
+        explain_prepared(clf, p, "gradcam", clf.predict_prepared(p, tta=True).predicted)
+
+    both = timed(predict_and_gradcam, prepared)
+    row("predict (TTA) + Grad-CAM of the predicted class", both)
+    row("  -> added by Grad-CAM (difference of p50s)", np.array([np.percentile(both, 50) - np.percentile(predict_tta, 50)]))
+
+    def library_gradcam(p):
+        with GradCAM(model=clf.model, target_layers=[target_layer(clf)]) as cam:
+            cam(input_tensor=p.tensor.unsqueeze(0), targets=[ClassifierOutputTarget(clf.classes.index("mel"))])
+
+    row("Grad-CAM, plain library call (full backward)", timed(library_gradcam, prepared))
+    print()
+    for name, spec in CAM_METHODS.items():
+        items = prepared if not spec.slow else prepared[: args.n_slow]
+        if items:
+            row(f"{spec.label} alone (class given)", timed(lambda p: explain_prepared(clf, p, name, "mel"), items))
+    fast = [m for m, spec in CAM_METHODS.items() if spec.shares_pass]
+    print()
+    row(f"all {len(fast)} fast methods, one shared pass", timed(lambda p: explain_many(clf, p, fast, ["mel"]), prepared))
+    row(f"all {len(fast)} fast methods x top 3 classes, one pass",
+        timed(lambda p: explain_many(clf, p, fast, ["mel", "nv", "bkl"]), prepared))
+    row("Grad-CAM x top 3 classes, one pass", timed(lambda p: explain_many(clf, p, ["gradcam"], ["mel", "nv", "bkl"]),
+                                                    prepared))
+    print()
+    cams = {id(p): explain_prepared(clf, p, "gradcam", None) for p in prepared}
+    row("faithfulness of one heatmap (2 x ROAD + highlighted-only)",
+        timed(lambda p: faithfulness(clf, p, cams[id(p)]), [p for p in prepared if cams[id(p)].model_grid.max() > 0]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""Explanation lab: several CAM methods and target classes side by side on one image, each heatmap with
+its faithfulness numbers, and an honest explainer of what a CAM can and cannot tell you."""
+import streamlit as st
+
+from core.config import CLASS_NAMES
+from core.data import DataError, image_path
+from core.explain import CAM_METHODS
+from core.faithfulness import FaithfulnessError, view_to_image
+from core.imaging import UPLOAD_EXTENSIONS, ImageError
+from dashboard import components as ui
+from dashboard import resources
+
+DEFAULT_METHODS = ["gradcam", "gradcam++", "eigencam"]
+COLUMNS = 3
+VIEW_TITLES = {"without_most_relevant": "most relevant 20 % removed (ROAD)",
+               "without_least_relevant": "least relevant 20 % removed (ROAD)",
+               "highlighted_only": "highlighted region only"}
+
+st.title("Explanation lab")
+st.caption("Where did the model look? Compare CAM methods and classes side by side, and see how far each "
+           "heatmap can be trusted. For teaching and for checking a prediction, not for diagnosis.")
+settings = resources.settings()
+with st.expander("What a CAM does and does not tell you"):
+    ui.cam_explainer()
+    article = resources.knowledge_document(str(settings.kb_dir / "ai" / "grad-cam-explained.md"))
+    if article and st.toggle(f"Read the knowledge-base article “{article[0]}”"):
+        st.markdown(article[1])
+    st.caption("Questions about heatmaps can also be put to the **Ask the knowledge base** page, "
+               "e.g. “What does a Grad-CAM heatmap not show?”.")
+
+model = resources.classifier()
+if model is None:
+    ui.missing_model_message()
+    st.stop()
+
+source = st.radio("Image source", ["Upload an image", "HAM10000 folder"], horizontal=True)
+mask = None
+if source == "Upload an image":
+    upload = st.file_uploader("Dermoscopy image (JPEG, PNG, WebP, TIFF or BMP)", type=UPLOAD_EXTENSIONS)
+    if upload is None:
+        st.info("Upload a dermoscopic image of a single lesion, or pick one from the HAM10000 folder.")
+        st.stop()
+    name, data = upload.name, upload.getvalue()
+else:
+    folder = settings.ham10000_dir
+    config = model.meta.training.get("config", {})
+    try:
+        records, validation_ids = resources.ham_records(str(folder), config.get("val_fraction", 0.2),
+                                                        config.get("seed", 42))
+    except DataError as exc:
+        st.error(f"The HAM10000 folder `{folder}` cannot be used: {exc} Set `DERMADESK_HAM10000_DIR` to a "
+                 "HAM10000-format folder.")
+        st.stop()
+    class_col, split_col = st.columns(2)
+    diagnosis = class_col.selectbox("Diagnosis", ["any", *model.classes],
+                                    format_func=lambda c: c if c == "any" else f"{c} — {CLASS_NAMES[c]}")
+    unseen_only = split_col.toggle("Validation images only", value=True,
+                                   help="Images of lesions the model was not trained on.")
+    candidates = [r for r in records if (diagnosis == "any" or r.dx == diagnosis)
+                  and (not unseen_only or r.image_id in validation_ids)]
+    if not candidates:
+        st.info("No image matches these filters.")
+        st.stop()
+    record = candidates[st.number_input(f"Image number (1–{len(candidates)})", 1, len(candidates), 1) - 1]
+    name = record.image_id
+    try:
+        data = image_path(folder, record.image_id).read_bytes()
+    except OSError as exc:
+        st.error(f"{record.image_id} cannot be read: {exc.strerror or exc}.")
+        st.stop()
+    st.markdown(f"**{record.image_id}** — ground truth: **{record.dx}** ({CLASS_NAMES[record.dx]}) · "
+                f"age {record.age if record.age is not None else 'unknown'} · {record.sex} · {record.localization}"
+                + (" · validation split" if record.image_id in validation_ids else " · training split"))
+    if st.checkbox("Outline the lesion mask", value=True):
+        mask = resources.ham_mask(str(folder), record.image_id)
+        if mask is None:
+            st.caption("This image has no readable lesion mask.")
+
+key = resources.digest(data)
+try:
+    decoded = resources.decode(key, data)
+except ImageError as exc:
+    st.error(f"**{name}** cannot be analysed: {exc}")
+    st.stop()
+for message in decoded.notes:
+    st.caption(message)
+if mask is not None and mask.shape != (decoded.size[1], decoded.size[0]):
+    st.caption("The lesion mask does not match the image's size, so it is not drawn.")
+    mask = None
+
+with st.spinner("Analysing…"):
+    prediction = resources.predict(key, decoded, model.meta.version)
+if prediction.out_of_distribution:
+    st.error("**This does not look like a dermoscopy image of a skin lesion**, so its heatmaps explain "
+             "nothing useful. They are shown only for teaching.", icon=":material/block:")
+ranked = prediction.ranked()
+
+method_col, target_col = st.columns(2)
+methods = method_col.multiselect(
+    "CAM methods", list(CAM_METHODS), default=DEFAULT_METHODS,
+    format_func=lambda m: CAM_METHODS[m].label + (" (slow)" if CAM_METHODS[m].slow else ""))
+targets = target_col.multiselect(
+    "Target classes", [c for c, _ in ranked], default=[ranked[0][0]],
+    format_func=lambda c: f"{c} — {CLASS_NAMES[c]} ({prediction.probabilities[c]:.0%})",
+    help="A heatmap shows evidence for one class; pick several to compare.")
+opacity = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05)
+option_cols = st.columns(3)
+measure = option_cols[0].checkbox("Measure faithfulness", value=True, help="About half a second per heatmap.")
+aug_smooth = option_cols[1].checkbox("Augmentation smoothing", help="Average each map over flipped and rescaled "
+                                     "copies of the image (6 passes; slower).")
+eigen_smooth = option_cols[2].checkbox("Eigen smoothing", help="Keep only the first principal component of the "
+                                       "weighted activations (less noise, may hide a second region).")
+if not methods or not targets:
+    st.info("Choose at least one method and one target class.")
+    st.stop()
+if any(CAM_METHODS[m].slow for m in methods):
+    st.warning("Score-CAM and Ablation-CAM run the model once per feature channel (1,280 times): expect "
+               "tens of seconds per heatmap on this machine.", icon="⏳")
+
+with st.spinner("Computing heatmaps…"):
+    explanations = resources.explanations(key, decoded, tuple(methods), tuple(targets), model.meta.version,
+                                          aug_smooth, eigen_smooth)
+smoothing = ("aug" if aug_smooth else "") + ("eigen" if eigen_smooth else "")
+tiles, first_views = [], None
+cells = st.columns(min(COLUMNS, len(explanations)))
+for position, explanation in enumerate(explanations):
+    picture = ui.overlay(decoded.image, explanation.heatmap, opacity)
+    if mask is not None:
+        picture = ui.mask_outline(picture, mask)
+    caption = f"{explanation.label} · {explanation.target} ({prediction.probabilities[explanation.target]:.0%})"
+    reading = ""
+    with cells[position % len(cells)]:
+        st.image(picture, caption=caption, width="stretch")
+        if measure:
+            try:
+                with st.spinner("Measuring faithfulness…"):
+                    result = resources.faithfulness(key, decoded, explanation, explanation.method,
+                                                    explanation.target, model.meta.version, smoothing)
+            except FaithfulnessError as exc:
+                reading = f"Faithfulness not measured: {exc}."
+                st.caption(reading)
+            else:
+                reading = result.reading
+                st.caption(f"**ROAD** (20 % removed): most relevant → {result.without_most_relevant:.0%}, "
+                           f"least relevant → {result.without_least_relevant:.0%} · **highlighted only** → "
+                           f"{result.highlighted_only:.0%} · unperturbed {result.probability:.0%}")
+                st.caption(reading)
+                first_views = first_views or (caption, result.views)
+    tiles.append((picture, f"{caption}. {reading}".strip()))
+
+st.caption(f"Heatmaps computed in {sum(e.seconds for e in explanations):.2f} s in all (methods sharing one "
+           "forward pass count it once each). Probabilities are calibrated, without flip augmentation."
+           + (" The green line is the lesion mask." if mask is not None else ""))
+st.download_button("Download figure (PNG)", data=ui.figure_png(tiles, min(COLUMNS, len(tiles)),
+                                                               title=f"{name} — DermaDesk {model.meta.version}"),
+                   file_name=f"dermadesk-cams-{key[:8]}.png", mime="image/png")
+
+if first_views:
+    with st.expander(f"What the model saw in the faithfulness tests ({first_views[0]})"):
+        view_cols = st.columns(3)
+        for column, (view, title) in zip(view_cols, VIEW_TITLES.items()):
+            column.image(view_to_image(first_views[1][view], model.meta.mean, model.meta.std), caption=title,
+                         width="stretch")
