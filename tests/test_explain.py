@@ -44,14 +44,20 @@ def test_unknown_method_and_target_are_refused(classifier):
 
 @requires_ham
 def test_heatmap_follows_a_flip_of_the_image(classifier):
-    """A mis-registered up-sampling or crop mapping would break this symmetry."""
+    """A mis-registered up-sampling or crop mapping would break this symmetry. The network is not
+    exactly flip-equivariant, so the test compares the re-aligned map with a mis-aligned one."""
     records = read_metadata(HAM_DIR)[:3]
+    aligned_scores = []
     for rec in records:
         image = load_image(image_path(HAM_DIR, rec.image_id)).image
         target = classifier.predict(image).predicted
         plain = explain(classifier, image, "gradcam", target).heatmap
         flipped = explain(classifier, ImageOps.mirror(image), "gradcam", target).heatmap
-        assert np.corrcoef(plain.ravel(), flipped[:, ::-1].ravel())[0, 1] > 0.8
+        aligned = np.corrcoef(plain.ravel(), flipped[:, ::-1].ravel())[0, 1]
+        misaligned = np.corrcoef(plain.ravel(), flipped.ravel())[0, 1]
+        assert aligned > misaligned + 0.2, (rec.image_id, aligned, misaligned)
+        aligned_scores.append(aligned)
+    assert np.mean(aligned_scores) > 0.7
 
 
 @requires_ham
