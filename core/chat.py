@@ -33,7 +33,6 @@ from .config import CLASS_NAMES, Settings
 from .knowledge import KnowledgeIndex, Passage, Retrieval, tokenize
 
 if TYPE_CHECKING:
-    import numpy as np
     from langchain_core.language_models import BaseChatModel
 
 REFUSAL = "I don't have that in the knowledge base."

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from PIL import Image
@@ -24,6 +23,7 @@ from PIL import Image
 from .cases import AGREEMENTS, MANAGEMENTS, CaseDetail
 from .checklist import ITEMS
 from .config import CLASS_NAMES, MALIGNANT
+from .figures import heatmap_overlay
 
 PAGE_WIDTH = 210.0  # A4, millimetres
 MARGIN = 15.0
@@ -190,16 +190,6 @@ class _Pdf(FPDF):
         self.multi_cell(CONTENT_WIDTH, size * 0.55, self.clean(text), fill=True, padding=2, align="L",
                         new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1)
-
-
-def heatmap_overlay(image: Image.Image, heatmap: np.ndarray, opacity: float = 0.5) -> Image.Image:
-    """The image with the heatmap blended on top: cool areas nearly clear, warm areas in yellow to red."""
-    base = np.asarray(image.convert("RGB"), dtype=np.float32)
-    h = np.clip(np.asarray(heatmap, dtype=np.float32), 0.0, 1.0)[..., None]
-    cool, warm, hot = np.array([40, 90, 255.0]), np.array([255, 220, 0.0]), np.array([220, 20, 0.0])
-    colour = np.where(h < 0.5, cool + (warm - cool) * (h / 0.5), warm + (hot - warm) * ((h - 0.5) / 0.5))
-    alpha = opacity * (0.15 + 0.85 * h)
-    return Image.fromarray((base * (1 - alpha) + colour * alpha).clip(0, 255).astype(np.uint8))
 
 
 def _for_pdf(image: Image.Image) -> Image.Image:

@@ -1,12 +1,10 @@
-"""Reusable UI pieces: notices, the probability chart, heatmap overlays."""
+"""Reusable UI pieces: notices, the probability chart, red-flag banners, the CAM explainer.
+
+Pictures (overlays, mask outlines, figure grids) are drawn by `core.figures`."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-from PIL import Image
 
 from core.classifier import Prediction
 from core.config import CLASS_NAMES, MALIGNANT, PROJECT_ROOT
@@ -37,6 +35,15 @@ def model_limits() -> None:
         )
 
 
+def model_output(prediction: Prediction, chart_key: str | None = None) -> None:
+    """The top class with its probability, a low-confidence notice when due, and the probability chart."""
+    st.metric("Most likely class", f"{prediction.predicted} — {prediction.predicted_name}",
+              f"{prediction.confidence:.0%} probability", delta_color="off")
+    if prediction.low_confidence:
+        low_confidence_notice(prediction)
+    st.plotly_chart(probability_chart(prediction), width="stretch", config={"displayModeBar": False}, key=chart_key)
+
+
 def low_confidence_notice(prediction: Prediction) -> None:
     st.info(
         f"**Low confidence.** The top class has only {prediction.confidence:.0%} probability: the model cannot "
@@ -62,23 +69,6 @@ def probability_chart(prediction: Prediction) -> go.Figure:
 
 SHORT_NAMES = {"akiec": "AK / Bowen's", "bcc": "BCC", "bkl": "benign keratosis", "df": "dermatofibroma",
                "mel": "melanoma", "nv": "naevus", "vasc": "vascular"}
-
-
-def _colormap(heatmap: np.ndarray) -> np.ndarray:
-    """A perceptually ordered blue→red ramp (like 'jet' but calmer), no matplotlib needed."""
-    stops = np.array([[0, 0, 130], [0, 110, 255], [0, 220, 200], [250, 230, 0], [255, 60, 0], [170, 0, 0]], float)
-    x = np.clip(heatmap, 0, 1) * (len(stops) - 1)
-    lo = np.floor(x).astype(int).clip(0, len(stops) - 2)
-    frac = (x - lo)[..., None]
-    return (stops[lo] * (1 - frac) + stops[lo + 1] * frac).astype(np.uint8)
-
-
-def overlay(image: Image.Image, heatmap: np.ndarray, opacity: float) -> Image.Image:
-    """Blend the heatmap onto the image; cold areas stay mostly transparent so the lesion shows."""
-    base = np.asarray(image.convert("RGB"), dtype=np.float32)
-    colour = _colormap(heatmap).astype(np.float32)
-    alpha = (opacity * (0.25 + 0.75 * np.clip(heatmap, 0, 1)))[..., None]
-    return Image.fromarray((base * (1 - alpha) + colour * alpha).clip(0, 255).astype(np.uint8))
 
 
 def model_card_markdown() -> str:
@@ -153,74 +143,6 @@ def escalation_banner(assessment, key: str, text: str | None = None) -> bool:
 
 
 # --- Explanation lab ------------------------------------------------------------------------------
-
-
-def mask_outline(image: Image.Image, mask: np.ndarray, colour: tuple[int, int, int] = (0, 255, 90),
-                 width: int = 2) -> Image.Image:
-    """Draw the boundary of a binary lesion mask onto the image (the mask must share its pixel grid)."""
-    inside = np.asarray(mask, dtype=bool)
-    eroded = inside.copy()
-    for _ in range(width):  # erode by one pixel per step: a pixel stays only if its 4 neighbours are inside
-        shrunk = eroded.copy()
-        shrunk[1:, :] &= eroded[:-1, :]
-        shrunk[:-1, :] &= eroded[1:, :]
-        shrunk[:, 1:] &= eroded[:, :-1]
-        shrunk[:, :-1] &= eroded[:, 1:]
-        eroded = shrunk
-    edge = inside & ~eroded
-    out = np.asarray(image.convert("RGB")).copy()
-    out[edge] = colour
-    return Image.fromarray(out)
-
-
-def _figure_font(size: int):
-    """DejaVu Sans (shipped inside matplotlib, a dependency of pytorch-grad-cam), or None if absent."""
-    from PIL import ImageFont
-
-    try:
-        import matplotlib
-
-        return ImageFont.truetype(str(Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"), size)
-    except (ImportError, OSError):
-        return None
-
-
-def _ascii_text(text: str) -> str:
-    return text.replace("\u00a0", " ").replace("→", "->").replace("—", "-").replace("·", "-")
-
-
-def figure_png(tiles: list[tuple[Image.Image, str]], columns: int, title: str = "", tile_width: int = 400) -> bytes:
-    """A slide-ready PNG: tiles in a grid, each with its caption underneath, and an optional title."""
-    import io
-    import textwrap
-
-    from PIL import ImageDraw, ImageFont
-
-    font, text = _figure_font(15), str
-    if font is None:  # Pillow's built-in font lacks arrows, dashes and no-break spaces
-        font = ImageFont.load_default(size=15)
-        text = _ascii_text
-    columns = max(1, min(columns, len(tiles)))
-    scaled = [img.resize((tile_width, round(img.height * tile_width / img.width)), Image.LANCZOS) for img, _ in tiles]
-    wrapped = [textwrap.wrap(text(caption), width=tile_width // 8) or [""] for _, caption in tiles]
-    line_h, pad = 19, 12
-    text_h = max(len(lines) for lines in wrapped) * line_h
-    cell_h = max(img.height for img in scaled) + text_h + pad
-    title_h = (line_h + pad) if title else 0
-    rows = -(-len(tiles) // columns)
-    canvas = Image.new("RGB", (columns * (tile_width + pad) + pad, title_h + rows * cell_h + pad), "white")
-    draw = ImageDraw.Draw(canvas)
-    if title:
-        draw.text((pad, pad // 2), text(title), fill="black", font=font)
-    for i, (img, lines) in enumerate(zip(scaled, wrapped)):
-        x = pad + (i % columns) * (tile_width + pad)
-        y = title_h + pad + (i // columns) * cell_h
-        canvas.paste(img, (x, y))
-        for n, line in enumerate(lines):
-            draw.text((x, y + img.height + 2 + n * line_h), line, fill="black", font=font)
-    buffer = io.BytesIO()
-    canvas.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def cam_explainer() -> None:

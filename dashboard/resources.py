@@ -11,7 +11,7 @@ import streamlit as st
 from core.classifier import Classifier, Prediction
 from core.config import Settings
 from core.explain import explain_prepared
-from core.imaging import DecodedImage, decode_image
+from core.imaging import DecodedImage, ImageError, decode_image
 from core.model import CheckpointError
 
 
@@ -42,6 +42,20 @@ def digest(data: bytes) -> str:
 def decode(key: str, _data: bytes) -> DecodedImage:
     s = settings()
     return decode_image(_data, max_pixels=s.max_image_pixels, min_side=s.min_image_side)
+
+
+def decode_or_stop(name: str, data: bytes) -> tuple[str, DecodedImage]:
+    """(digest, decoded image) of an uploaded or chosen file; a clear message and a stop if it cannot
+    be used (corrupt, not an image, too large, too small). Decoding notes are shown as captions."""
+    key = digest(data)
+    try:
+        decoded = decode(key, data)
+    except ImageError as exc:
+        st.error(f"**{name}** cannot be analysed: {exc}")
+        st.stop()
+    for message in decoded.notes:
+        st.caption(message)
+    return key, decoded
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -4,8 +4,9 @@ import streamlit as st
 
 from core.checklist import ITEMS, ChecklistAnswers, checklist_finding, score_checklist
 from core.config import CLASS_NAMES
+from core import figures
 from core.explain import CAM_METHODS
-from core.imaging import UPLOAD_EXTENSIONS, ImageError
+from core.imaging import UPLOAD_EXTENSIONS
 from core.triage import TriageInputError, assess, classifier_finding, combine
 from dashboard import components as ui
 from dashboard import resources
@@ -53,14 +54,7 @@ if upload is None:
     st.stop()
 
 data = upload.getvalue()
-key = resources.digest(data)
-try:
-    decoded = resources.decode(key, data)
-except ImageError as exc:
-    st.error(f"**{upload.name}** cannot be analysed: {exc}")
-    st.stop()
-for message in decoded.notes:
-    st.caption(message)
+key, decoded = resources.decode_or_stop(upload.name, data)
 
 with st.spinner("Analysing…"):
     prediction = resources.predict(key, decoded, model.meta.version)
@@ -89,11 +83,7 @@ with results:
     image_col, result_col = st.columns(2)
     with result_col:
         st.subheader("Model output")
-        st.metric("Most likely class", f"{prediction.predicted} — {prediction.predicted_name}",
-                  f"{prediction.confidence:.0%} probability", delta_color="off")
-        if prediction.low_confidence:
-            ui.low_confidence_notice(prediction)
-        st.plotly_chart(ui.probability_chart(prediction), width="stretch", config={"displayModeBar": False})
+        ui.model_output(prediction)
         st.caption(f"Model {prediction.model_version}; probabilities are temperature-calibrated on a "
                    "lesion-level validation split. Red bars are malignant classes.")
     with image_col:
@@ -107,17 +97,17 @@ with results:
         label = CAM_METHODS[method].label
         with st.spinner(f"Computing {label}…"):
             cam = resources.heatmap(key, decoded, method, target, model.meta.version)
-        st.image(ui.overlay(decoded.image, cam, opacity), caption=f"{label} for {target}", width="stretch")
+        st.image(figures.heatmap_overlay(decoded.image, cam, opacity), caption=f"{label} for {target}", width="stretch")
         st.caption("Warm colours mark regions that raised this class's score. A heatmap on the lesion does not "
                    "prove the prediction is right; one on a ruler, ink mark or hair is a warning sign.")
     # Per-class heatmaps: fast methods share one forward pass, so the top three cost little more than one.
     top3 = ranked[:3]
     if st.toggle("Compare the top 3 classes", value=not CAM_METHODS[method].slow,
-                 help="The slow methods take tens of seconds per class on this machine."):
+                 help="The slow methods take one to two minutes per class on a 2-core CPU."):
         with st.spinner(f"Computing {label} for {', '.join(top3)}…"):
             per_class = resources.explanations(key, decoded, (method,), tuple(top3), model.meta.version)
         for column, explanation in zip(st.columns(len(per_class)), per_class):
-            column.image(ui.overlay(decoded.image, explanation.heatmap, opacity), width="stretch",
+            column.image(figures.heatmap_overlay(decoded.image, explanation.heatmap, opacity), width="stretch",
                          caption=f"{label}: {explanation.target} ({prediction.probabilities[explanation.target]:.0%})")
 
 save_as_case_panel(decoded, prediction, cam, age, sex, site, note, red_flags, checklist,

@@ -15,6 +15,7 @@ from core.cases import (
     database_url,
 )
 from core.checklist import ITEMS
+from core import figures
 from core.config import CLASS_NAMES, CLASSES, Settings
 from core.reports import clinician_report, patient_summary
 from dashboard import cases_ui
@@ -117,11 +118,7 @@ if stored.out_of_distribution:
 image_col, result_col = st.columns(2)
 with result_col:
     st.markdown("**Model output at the time of analysis**")
-    st.metric("Most likely class", f"{prediction.predicted} — {prediction.predicted_name}",
-              f"{prediction.confidence:.0%} probability", delta_color="off")
-    if prediction.low_confidence:
-        ui.low_confidence_notice(prediction)
-    st.plotly_chart(ui.probability_chart(prediction), width="stretch", config={"displayModeBar": False}, key=f"chart-{case_id}")
+    ui.model_output(prediction, chart_key=f"chart-{case_id}")
     st.caption(f"Model {stored.model_version}, analysed {stored.created_at:%Y-%m-%d %H:%M} UTC. Red bars are "
                "malignant classes.")
 with image_col:
@@ -130,7 +127,7 @@ with image_col:
     if image is not None:
         if heatmap is not None:
             opacity = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key=f"opacity-{case_id}")
-            st.image(ui.overlay(image, heatmap, opacity), width="stretch",
+            st.image(figures.heatmap_overlay(image, heatmap, opacity), width="stretch",
                      caption=f"{stored.heatmap_method or 'Heatmap'} for {stored.heatmap_target} (saved with the case)")
         else:
             st.image(image, width="stretch", caption="Lesion image (no heatmap was saved)")

@@ -4,9 +4,10 @@ import streamlit as st
 
 from core.config import CLASS_NAMES
 from core.data import DataError, image_path
+from core import figures
 from core.explain import CAM_METHODS
 from core.faithfulness import FaithfulnessError, view_to_image
-from core.imaging import UPLOAD_EXTENSIONS, ImageError
+from core.imaging import UPLOAD_EXTENSIONS
 from dashboard import components as ui
 from dashboard import resources
 
@@ -76,14 +77,7 @@ else:
         if mask is None:
             st.caption("This image has no readable lesion mask.")
 
-key = resources.digest(data)
-try:
-    decoded = resources.decode(key, data)
-except ImageError as exc:
-    st.error(f"**{name}** cannot be analysed: {exc}")
-    st.stop()
-for message in decoded.notes:
-    st.caption(message)
+key, decoded = resources.decode_or_stop(name, data)
 if mask is not None and mask.shape != (decoded.size[1], decoded.size[0]):
     st.caption("The lesion mask does not match the image's size, so it is not drawn.")
     mask = None
@@ -114,8 +108,9 @@ if not methods or not targets:
     st.info("Choose at least one method and one target class.")
     st.stop()
 if any(CAM_METHODS[m].slow for m in methods):
-    st.warning("Score-CAM and Ablation-CAM run the model once per feature channel (1,280 times): expect "
-               "tens of seconds per heatmap on this machine.", icon="⏳")
+    st.warning("Score-CAM and Ablation-CAM run the model once per feature channel (1,280 times): on a "
+               "2-core CPU expect about a minute (Score-CAM) to a minute and a half (Ablation-CAM) per "
+               "heatmap (`benchmarks/bench_explain.py`).", icon="⏳")
 
 with st.spinner("Computing heatmaps…"):
     explanations = resources.explanations(key, decoded, tuple(methods), tuple(targets), model.meta.version,
@@ -124,9 +119,9 @@ smoothing = ("aug" if aug_smooth else "") + ("eigen" if eigen_smooth else "")
 tiles, first_views = [], None
 cells = st.columns(min(COLUMNS, len(explanations)))
 for position, explanation in enumerate(explanations):
-    picture = ui.overlay(decoded.image, explanation.heatmap, opacity)
+    picture = figures.heatmap_overlay(decoded.image, explanation.heatmap, opacity)
     if mask is not None:
-        picture = ui.mask_outline(picture, mask)
+        picture = figures.mask_outline(picture, mask)
     caption = f"{explanation.label} · {explanation.target} ({prediction.probabilities[explanation.target]:.0%})"
     reading = ""
     with cells[position % len(cells)]:
@@ -151,7 +146,7 @@ for position, explanation in enumerate(explanations):
 st.caption(f"Heatmaps computed in {sum(e.seconds for e in explanations):.2f} s in all (methods sharing one "
            "forward pass count it once each). Probabilities are calibrated, without flip augmentation."
            + (" The green line is the lesion mask." if mask is not None else ""))
-st.download_button("Download figure (PNG)", data=ui.figure_png(tiles, min(COLUMNS, len(tiles)),
+st.download_button("Download figure (PNG)", data=figures.figure_png(tiles, min(COLUMNS, len(tiles)),
                                                                title=f"{name} — DermaDesk {model.meta.version}"),
                    file_name=f"dermadesk-cams-{key[:8]}.png", mime="image/png")
 

@@ -2,7 +2,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.support import HAM_DIR, ROOT, image_bytes, minimal_pdf, png_header_only, requires_ham, requires_model, skin_like
+from tests.support import HAM_DIR, ROOT, image_bytes, png_header_only, requires_ham, requires_model, skin_like
 
 APP = str(ROOT / "dashboard" / "app.py")
 TIMEOUT = 300

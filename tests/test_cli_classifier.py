@@ -6,7 +6,6 @@ import sys
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from core.config import CLASSES
 from tests.support import HAM_DIR, ROOT, minimal_pdf, requires_ham, requires_model, skin_like

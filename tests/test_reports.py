@@ -4,16 +4,14 @@ from __future__ import annotations
 import io
 import re
 
-import numpy as np
 import pytest
 from pypdf import PdfReader
 
 from core.cases import CaseStore, Verdict
 from core.checklist import ChecklistAnswers, checklist_finding, score_checklist
 from core.config import Settings
-from core.reports import ReportError, clinician_report, find_unicode_fonts, heatmap_overlay, patient_summary, to_latin1
+from core.reports import ReportError, clinician_report, find_unicode_fonts, patient_summary, to_latin1
 from core.triage import assess, combine
-from tests.support import skin_like
 from tests.test_cases import make_prediction, sample_case
 
 NOTE = "Changing mole on the back, irregular border and several colours, now 9 mm. Patient: Müller ≥ 60 y."
@@ -96,17 +94,6 @@ def test_patient_summary_with_free_text_diagnosis(store):
     flat = re.sub(r"\s+", " ", text)
     assert "Seborrhoeic keratosis, irritated" in flat and "No treatment or further tests are needed" in flat
     assert "need attention soon" not in flat
-
-
-def test_heatmap_overlay_warms_where_the_heatmap_is_high():
-    image = skin_like(80, 60)
-    heatmap = np.zeros((60, 80), np.float32)
-    heatmap[:, 40:] = 1.0
-    out = np.asarray(heatmap_overlay(image, heatmap, 0.8)).astype(int)
-    base = np.asarray(image).astype(int)
-    assert out.shape == base.shape
-    hot, cold = out[:, 40:] - base[:, 40:], out[:, :40] - base[:, :40]
-    assert hot[..., 0].mean() > cold[..., 0].mean() and hot[..., 2].mean() < cold[..., 2].mean()
 
 
 def test_latin1_mapping_and_font_lookup():
