@@ -117,6 +117,17 @@ def test_explain_many_orders_results_and_defaults_to_the_top_class(classifier, p
         explain_many(classifier, prepared, [], [None])
 
 
+def test_gradient_weightings_coincide_at_the_layer_before_global_pooling(classifier, prepared):
+    """The target layer feeds global average pooling and a linear head, so a class score's gradient is
+    the same at every position: Grad-CAM, HiResCAM and XGrad-CAM must then give one map (what the
+    explain-eval table shows). An earlier target layer, or a head that is not linear, breaks this."""
+    maps = {e.method: e.model_grid for e in explain_many(classifier, prepared, ["gradcam", "hirescam", "xgradcam",
+                                                                                "gradcam++"], ["mel"])}
+    np.testing.assert_allclose(maps["hirescam"], maps["gradcam"], atol=1e-5)
+    np.testing.assert_allclose(maps["xgradcam"], maps["gradcam"], atol=1e-5)
+    assert not np.allclose(maps["gradcam++"], maps["gradcam"], atol=1e-3)  # its weights are not the mean gradient
+
+
 @pytest.fixture(scope="module")
 def tiny(classifier):
     """A 48x40 input prepared without resizing: a 2x2 feature grid, so per-channel methods stay quick."""
@@ -258,7 +269,7 @@ def test_explain_eval_contract(tmp_path):
     folder = _ham_folder(tmp_path / "ham")
     report = tmp_path / "report.json"
     r = run_core("explain-eval", "--data", str(folder), "--methods", "gradcam,eigencam", "--split", "all",
-                 "--json", str(report), "--worst", "1", "--quiet", "--model-dir", str(MODEL_DIR))
+                 "--json", str(report), "--worst", "1", "--sheet", str(tmp_path / "sheet.png"), "--faithfulness", "--quiet", "--model-dir", str(MODEL_DIR))
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr
     out = r.stdout
@@ -272,6 +283,25 @@ def test_explain_eval_contract(tmp_path):
     coverage = np.mean([np.asarray(Image.open(folder / "masks" / "IMG_a.png")).astype(bool).mean()])
     assert uniform["summary"]["all"]["energy_inside"] == pytest.approx(coverage, abs=1e-6)
     assert [img["image_id"] for img in data["images"]] == ["IMG_a", "IMG_b"]
+    assert "Against the centre prior" in out
+    # The paired difference is the per-image difference of the two rows' scores.
+    paired = data["paired"]["gradcam"]["all"]["energy_inside"]
+    images = data["images"]
+    expected = np.mean([img["gradcam"]["energy_inside"] - img["centre-gaussian"]["energy_inside"] for img in images])
+    assert paired["n"] == 2 and paired["mean_difference"] == pytest.approx(expected)
+    assert {"prediction right", "prediction wrong"} <= set(data["paired"]["eigencam"])
+    # Faithfulness: every heatmap and the centre prior, measured on both scored images.
+    assert "Faithfulness (pytorch-grad-cam ROAD" in out and "| centre-gaussian (baseline) | 2 |" in out
+    summary = data["faithfulness"]
+    assert set(summary) == {"gradcam", "eigencam", "centre-gaussian"}
+    for name, row in summary.items():
+        per_map = [img["faithfulness"][name] for img in images]
+        assert row["n"] == 2 and all(0 <= m[k] <= 1 for m in per_map for k in ("probability", "without_most_relevant",
+                                                                              "without_least_relevant", "highlighted_only"))
+        assert row["road_gap"] == pytest.approx(np.mean([m["road_gap"] for m in per_map]))
+    assert summary["centre-gaussian"]["gap_vs_centre"]["mean_difference"] == pytest.approx(0.0)
+    with Image.open(tmp_path / "sheet.png") as sheet:  # one tile: the worst image with its map and mask
+        assert sheet.format == "PNG" and sheet.width == 300 + 2 * 12
 
 
 def test_explain_eval_refuses_bad_arguments(tmp_path, capsys):

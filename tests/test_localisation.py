@@ -10,6 +10,7 @@ from core.localisation import (
     iou_at,
     localise,
     mask_problem,
+    paired_comparison,
     pointing_hit,
     uniform_heatmap,
 )
@@ -109,3 +110,21 @@ def test_tally_means_overall_and_per_group():
     assert summary["mel"]["pointing"] == 1.0 and summary["nv"]["pointing"] == pytest.approx(0.5)
     assert tally.seconds_per_image == pytest.approx(0.3)
     assert np.isnan(LocalisationTally().summary()["all"]["iou"])
+
+
+def test_paired_comparison_known_answers():
+    reference = np.array([0.5, 0.5, 0.5, 0.5])
+    better = paired_comparison(np.array([0.6, 0.7, 0.5, 0.4]), reference)
+    assert better.n == 4 and better.mean_difference == pytest.approx(0.05)
+    assert (better.wins, better.losses) == (0.5, 0.25)  # one tie
+    assert better.ci_low <= 0.05 <= better.ci_high
+    # A constant shift: every resample has the same mean, so the interval collapses onto it.
+    shifted = paired_comparison(reference + 0.1, reference)
+    assert shifted.ci_low == pytest.approx(0.1) and shifted.ci_high == pytest.approx(0.1) and shifted.wins == 1.0
+    # Pairing is what is tested: the same values in another order do not beat the reference on every image.
+    worse_on_half = paired_comparison(np.array([0.9, 0.1, 0.9, 0.1]), np.array([0.1, 0.9, 0.1, 0.9]))
+    assert worse_on_half.mean_difference == pytest.approx(0.0) and worse_on_half.wins == 0.5
+    assert np.isnan(paired_comparison(np.array([]), np.array([])).mean_difference)
+    with pytest.raises(LocalisationError, match="same length"):
+        paired_comparison(np.ones(3), np.ones(4))
+
