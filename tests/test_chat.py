@@ -125,7 +125,6 @@ def test_case_context_is_ignored_for_general_questions() -> None:
 # --- triage runs first ------------------------------------------------------------------------------
 
 def test_red_flags_are_escalated_before_answering(mini_index: KnowledgeIndex) -> None:
-    pytest.importorskip("core.triage", reason="core/triage.py is not written yet")
     answer = ask("My skin is peeling off in sheets, my mouth is full of ulcers and I have a high fever "
                  "since starting a new drug last week. Is sunscreen enough?", index=mini_index)
     assert answer.triage_level == "emergency" and answer.triage is not None

@@ -1,0 +1,176 @@
+"""Emergency red-flag triage: free text in, an explainable escalation level out.
+
+`assess(text)` reads a chat message or clinical note and returns an `Assessment` with a level
+("emergency", "urgent" or "routine"), the `Finding`s that triggered it (each naming the finding, the
+condition, the level and the character spans to highlight), what to do now, and the sources behind
+that advice.
+
+How it works, in four declarative tables, one module each:
+- `features.FEATURES`: clinical findings and the ways people write them (lay and clinical wording, British
+  and American spelling, abbreviations), as regular expressions compiled once at import; vital signs
+  and measurements ("BP 80/40", "HR 130", "T 39", "39.5", "9 mm", "3/52") are read by small parsers
+  (`measurements`).
+- `context`: every mention is checked against its clause and sentence. A negation cue before it
+  ("no", "denies", "without"; scope ends at "but", "however", ";" ...) or after it ("absent",
+  "-ve") sets it aside; hedges ("?", "query", "possible", "cannot rule out") do not. Mentions of
+  resolved or remote history ("in 2015", "as a child", "fully recovered") are set aside unless a
+  present-tense cue ("now", "new") intervenes; background features (a drug started, eczema,
+  immunosuppression) count whatever their tense. A question or teaching request with no patient in
+  it ("what are the signs of ...?") is educational and escalates nothing, sentence by sentence. A
+  diagnosis named outright ("?SJS", "my son has meningitis") counts only when framed as a current
+  suspicion, not in a history, prevention, reading or third-party phrase.
+- `rules.RULES`: combinations of features that make a red flag (fever + non-blanching rash, rash + fever +
+  drug started weeks ago, spreading infection + sepsis signs ...), each with its level.
+- `conditions.CONDITIONS`: per condition, what to do now and the guideline it comes from.
+
+Everything is data plus pure functions: no state is kept between calls.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ..config import CLASS_NAMES, MALIGNANT
+from .conditions import CONDITIONS, LEVEL_ADVICE, NG12, SEVEN_POINT, Condition
+from .context import Hit, TextContext, raw_hits
+from .features import FEATURES, feature_label
+from .results import LEVELS, MAX_TEXT_CHARS, Assessment, Finding, SetAside, TriageInputError, level_rank
+from .rules import RULES, Rule, apply_rule, merge_spans, rule_windows
+
+__all__ = ["CONDITIONS", "FEATURES", "LEVELS", "LEVEL_ADVICE", "MAX_TEXT_CHARS", "NG12", "RULES", "SEVEN_POINT",
+           "Assessment", "Condition", "Finding", "Rule", "SetAside", "TriageInputError", "assess",
+           "assessment_from_findings", "classifier_finding", "combine", "level_rank"]
+
+
+def assess(text: str) -> Assessment:
+    """Triage one free-text message or note. Raises `TriageInputError` for empty or non-text input."""
+    if not isinstance(text, str):
+        raise TriageInputError(f"expected text, got {type(text).__name__}")
+    if not text.strip():
+        raise TriageInputError("the text is empty: nothing to triage")
+    if len(text) > MAX_TEXT_CHARS:
+        raise TriageInputError(f"the text has {len(text)} characters; the limit is {MAX_TEXT_CHARS}: split it into parts")
+
+    context = TextContext(text)
+    raw = raw_hits(text)
+    covered = [(s, e) for _, s, e in raw]
+    kept: list[Hit] = []
+    set_aside: list[SetAside] = []
+    aside_spans: set[tuple[int, int]] = set()
+    for feature, start, end in raw:
+        kind = FEATURES[feature].kind if feature in FEATURES else "presenting"
+        sentence = context.sentence_of(start)
+        reason = None
+        if context.educational[sentence]:
+            reason = "educational question, no patient described"
+        elif context.negated(start, end, covered):
+            reason = "negated"
+        elif kind == "presenting" and context.past(start, end):
+            reason = "resolved or past history"
+        elif kind == "name" and (context.past(start, end) or context.name_not_current(start, end)):
+            reason = "named, but not as a current problem"
+        if reason is None:
+            kept.append(Hit(feature, start, end, sentence))
+        elif kind != "context" and (start, end) not in aside_spans:  # one entry per span, even if two features matched it
+            aside_spans.add((start, end))
+            set_aside.append(SetAside(feature_label(feature), (start, end), text[start:end], reason))
+
+    hits_by_sentence: dict[int, list[Hit]] = {}
+    for hit in kept:
+        hits_by_sentence.setdefault(hit.sentence, []).append(hit)
+
+    findings: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for rule in RULES:
+        for window in rule_windows(hits_by_sentence, rule.scope):
+            used = apply_rule(rule, window)
+            if used is None:
+                continue
+            key = (rule.condition, rule.finding)
+            if key not in seen:
+                seen.add(key)
+                spans = merge_spans(used)
+                condition = CONDITIONS[rule.condition]
+                findings.append(Finding(
+                    finding=rule.finding, condition=condition.name, level=rule.level, spans=spans,
+                    evidence=tuple(text[s:e] for s, e in spans), condition_key=rule.condition,
+                    detail="; ".join(sorted({feature_label(h.feature) for h in used})), sources=rule.sources))
+            break
+    return assessment_from_findings(findings, set_aside)
+
+
+# A milder finding is dropped when the same condition, or the condition it can progress to, is present at a higher
+# level: "erythroderma" beside "erythroderma with systemic upset", lip swelling beside airway compromise.
+_PROGRESSES_TO = {"angioedema": "anaphylaxis", "periorbital_cellulitis": "orbital_cellulitis"}
+
+
+def _superseded(finding: Finding, others: list[Finding]) -> bool:
+    return any(level_rank(o.level) > level_rank(finding.level)
+               and o.condition_key in (finding.condition_key, _PROGRESSES_TO.get(finding.condition_key))
+               for o in others)
+
+
+def assessment_from_findings(findings: Iterable[Finding], set_aside: Iterable[SetAside] = ()) -> Assessment:
+    """Build an Assessment (level, advice, sources) from findings, most severe first."""
+    findings = list(findings)
+    ordered = sorted((f for f in findings if not _superseded(f, findings)), key=lambda f: -level_rank(f.level))
+    level = ordered[0].level if ordered else "routine"
+    advice = [LEVEL_ADVICE[level]]
+    sources: list[str] = []
+    for f in ordered:
+        condition = CONDITIONS.get(f.condition_key)
+        if condition is not None:
+            if condition.advice not in advice:
+                advice.append(condition.advice)
+            sources.extend(s for s in condition.sources if s not in sources)
+        sources.extend(s for s in f.sources if s not in sources)
+    return Assessment(level, tuple(ordered), tuple(advice), tuple(sources), tuple(set_aside))
+
+
+def combine(*parts: Assessment | Finding | None) -> Assessment:
+    """Merge assessments and stand-alone findings (checklist, classifier); the level is the highest. None is skipped."""
+    findings: list[Finding] = []
+    set_aside: list[SetAside] = []
+    for part in parts:
+        if isinstance(part, Assessment):
+            findings.extend(part.findings)
+            set_aside.extend(part.set_aside)
+        elif isinstance(part, Finding):
+            findings.append(part)
+        elif part is not None:
+            raise TypeError(f"combine() takes Assessment, Finding or None, not {type(part).__name__}")
+    return assessment_from_findings(findings, set_aside)
+
+
+def classifier_finding(probabilities: Mapping[str, float], thresholds: Mapping[str, float],
+                       sensitivities: Mapping[str, float] | None = None) -> Finding | None:
+    """Urgent finding when a malignant class (mel, bcc, akiec) reaches its escalation threshold, else None.
+
+    `thresholds` are the per-class escalation thresholds from the model checkpoint; `sensitivities` the
+    validation sensitivity measured at each threshold. The finding names the class with the largest
+    probability among those at or above threshold; `detail` lists every class that crossed.
+    """
+    unknown = sorted(set(probabilities) - set(CLASS_NAMES))
+    if unknown:
+        raise ValueError(f"unknown class(es) in probabilities: {', '.join(unknown)}")
+    not_malignant = sorted(set(thresholds) - MALIGNANT)
+    if not_malignant:
+        raise ValueError(f"thresholds are only for the malignant classes {sorted(MALIGNANT)}; got {', '.join(not_malignant)}")
+    for name, value in [*probabilities.items(), *thresholds.items()]:
+        if not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"{name}: {value!r} is not a probability between 0 and 1")
+    sensitivities = sensitivities or {}
+    crossed = sorted((c for c, t in thresholds.items() if float(probabilities.get(c, 0.0)) >= float(t)),
+                     key=lambda c: -float(probabilities[c]))
+    if not crossed:
+        return None
+
+    def describe(c: str) -> str:
+        sens = sensitivities.get(c)
+        sens_text = f", validation sensitivity {float(sens):.2f} at this threshold" if sens is not None else ", validation sensitivity not provided"
+        return f"{c} ({CLASS_NAMES[c]}) probability {float(probabilities[c]):.2f} >= threshold {float(thresholds[c]):.2f}{sens_text}"
+
+    top = crossed[0]
+    return Finding(
+        finding=f"classifier: {CLASS_NAMES[top]} probability at or above its escalation threshold",
+        condition=CONDITIONS["skin_cancer"].name, level="urgent", condition_key="skin_cancer",
+        detail="; ".join(describe(c) for c in crossed))

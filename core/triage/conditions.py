@@ -1,0 +1,167 @@
+"""Conditions the filter can escalate: what to do now, and the guidelines that advice comes from."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+NG12 = "National Institute for Health and Care Excellence. Suspected cancer: recognition and referral (NG12). 2015, updated 2025."
+NG51 = "National Institute for Health and Care Excellence. Suspected sepsis: recognition, diagnosis and early management (NG51). 2016, updated 2024."
+NG240 = "National Institute for Health and Care Excellence. Meningitis (bacterial) and meningococcal disease: recognition, diagnosis and management (NG240). 2024."
+NG141 = "National Institute for Health and Care Excellence. Cellulitis and erysipelas: antimicrobial prescribing (NG141). 2019."
+CG57 = "National Institute for Health and Care Excellence. Atopic eczema in under 12s: diagnosis and management (CG57). 2007, updated 2023."
+CKS_SHINGLES = "National Institute for Health and Care Excellence. Clinical Knowledge Summaries: Shingles. cks.nice.org.uk."
+RCUK_ANAPHYLAXIS = "Resuscitation Council UK. Emergency treatment of anaphylaxis: guidelines for healthcare providers. 2021."
+RCUK_BLS = "Resuscitation Council UK. Adult basic life support guidelines. 2021."
+BAD_SJS_ADULTS = ("Creamer D, Walsh SA, Dziewulski P, et al. U.K. guidelines for the management of Stevens-Johnson "
+                  "syndrome/toxic epidermal necrolysis in adults 2016. Br J Dermatol. 2016;174(6):1194-227.")
+BAD_SJS_CHILDREN = ("McPherson T, Exton LS, Biswas S, et al. British Association of Dermatologists' guidelines for the "
+                    "management of Stevens-Johnson syndrome/toxic epidermal necrolysis in children and young people, "
+                    "2018. Br J Dermatol. 2019;181(1):37-54.")
+REGISCAR_DRESS = ("Kardaun SH, Sekula P, Valeyrie-Allanore L, et al. Drug reaction with eosinophilia and systemic "
+                  "symptoms (DRESS): an original multisystem adverse drug reaction. Results from the prospective "
+                  "RegiSCAR study. Br J Dermatol. 2013;169(5):1071-80.")
+NSTI_REVIEW = "Stevens DL, Bryant AE. Necrotizing soft-tissue infections. N Engl J Med. 2017;377(23):2253-65."
+SSSS_REVIEW = ("Ladhani S, Joannou CL, Lochrie DP, Evans RW, Poston SM. Clinical, microbial, and biochemical aspects "
+               "of the exfoliative toxins causing staphylococcal scalded-skin syndrome. Clin Microbiol Rev. "
+               "1999;12(2):224-42.")
+ERYTHRODERMA_REVIEW = ("Rothe MJ, Bernstein ML, Grant-Kels JM. Life-threatening erythroderma: diagnosing and treating "
+                       "the 'red man'. Clin Dermatol. 2005;23(2):206-17.")
+CDC_TSS = ("Centers for Disease Control and Prevention. Toxic shock syndrome (other than streptococcal) (TSS): "
+           "2011 case definition. National Notifiable Diseases Surveillance System.")
+CDC_RMSF = ("Biggs HM, Behravesh CB, Bradley KK, et al. Diagnosis and management of tickborne rickettsial diseases: "
+            "Rocky Mountain spotted fever and other spotted fever group rickettsioses, ehrlichioses, and "
+            "anaplasmosis - United States. MMWR Recomm Rep. 2016;65(2):1-44.")
+BURNS_REFERRAL = "National Network for Burn Care (NNBC). National burn care referral guidance. 2012."
+BURNS_FIRST_AID = "British Burn Association. First aid clinical practice guidelines. 2018."
+ORBITAL = ("Chandler JR, Langenbrunner DJ, Stevens ER. The pathogenesis of orbital complications in acute "
+           "sinusitis. Laryngoscope. 1970;80(9):1414-28.")
+PG_CRITERIA = ("Maverakis E, Ma C, Shinkai K, et al. Diagnostic criteria of ulcerative pyoderma gangrenosum: a Delphi "
+               "consensus of international experts. JAMA Dermatol. 2018;154(4):461-6.")
+SEVEN_POINT = ("Walter FM, Prevost AT, Vasconcelos J, et al. Using the 7-point checklist as a diagnostic aid for "
+               "pigmented skin lesions in general practice: a diagnostic validation study. Br J Gen Pract. "
+               "2013;63(610):e345-53.")
+EFG = "Kelly JW, Chamberlain AJ, Staples MP, McAvoy B. Nodular melanoma: no longer as simple as ABC. Aust Fam Physician. 2003;32(9):706-9."
+UGLY_DUCKLING = ("Grob JJ, Bonerandi JJ. The 'ugly duckling' sign: identification of the common characteristics of "
+                 "nevi in an individual as a basis for melanoma screening. Arch Dermatol. 1998;134(1):103-4.")
+DERMOSCOPY = ("Argenziano G, Soyer HP, Chimenti S, et al. Dermoscopy of pigmented skin lesions: results of a "
+              "consensus meeting via the Internet. J Am Acad Dermatol. 2003;48(5):679-93.")
+NAIL = ("Levit EK, Kagen MH, Scher RK, Grossman M, Altman E. The ABC rule for clinical detection of subungual "
+        "melanoma. J Am Acad Dermatol. 2000;42(2 Pt 1):269-74.")
+GPP_CONSENSUS = ("Navarini AA, Burden AD, Capon F, et al. European consensus statement on phenotypes of pustular "
+                 "psoriasis. J Eur Acad Dermatol Venereol. 2017;31(11):1792-9.")
+AGEP_REVIEW = ("Sidoroff A, Halevy S, Bavinck JN, Vaillant L, Roujeau JC. Acute generalized exanthematous pustulosis "
+               "(AGEP): a clinical reaction pattern. J Cutan Pathol. 2001;28(3):113-9.")
+NG143 = "National Institute for Health and Care Excellence. Fever in under 5s: assessment and initial management (NG143). 2019, updated 2021."
+NEWS2 = ("Royal College of Physicians. National Early Warning Score (NEWS) 2: standardising the assessment of "
+         "acute-illness severity in the NHS. London: RCP; 2017.")
+BAD_SCC = ("Keohane SG, Botting J, Budny PG, et al. British Association of Dermatologists guidelines for the "
+           "management of people with cutaneous squamous cell carcinoma 2020. Br J Dermatol. 2021;184(3):401-14.")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition the filter can escalate, with what to do now and the sources for that advice."""
+
+    key: str
+    name: str
+    advice: str
+    sources: tuple[str, ...]
+
+
+_CONDITION_LIST = (
+    Condition("meningococcal", "Suspected meningococcal disease (fever with a petechial or non-blanching rash)",
+              "Treat as meningococcal disease until proven otherwise: emergency transfer now. In primary care give "
+              "intramuscular or intravenous benzylpenicillin if that does not delay transfer.", (NG240, NG51)),
+    Condition("purpura_fulminans", "Purpura fulminans (spreading or necrotic purpura)",
+              "Rapidly spreading or necrotic purpura means sepsis with disseminated intravascular coagulation: "
+              "resuscitate and transfer to critical care now.", (NG240, NG51)),
+    Condition("rmsf", "Suspected Rocky Mountain spotted fever (tick-borne rickettsial infection)",
+              "Emergency assessment; start doxycycline as soon as the infection is suspected, at any age, without "
+              "waiting for a rash to evolve or for serology.", (CDC_RMSF,)),
+    Condition("sjs_ten", "Suspected Stevens-Johnson syndrome / toxic epidermal necrolysis",
+              "Stop every suspected culprit drug now and admit as an emergency to a team experienced in skin "
+              "failure (dermatology with burns or intensive care); eyes involved: ophthalmology review within "
+              "24 hours.", (BAD_SJS_ADULTS, BAD_SJS_CHILDREN)),
+    Condition("skin_failure", "Epidermal detachment (SJS/TEN or staphylococcal scalded skin syndrome)",
+              "Sheet-like peeling or a positive Nikolsky sign means skin failure: emergency admission; stop any "
+              "recently started drug; in a child after a staphylococcal infection, treat as staphylococcal scalded "
+              "skin syndrome with intravenous antibiotics.", (BAD_SJS_ADULTS, SSSS_REVIEW)),
+    Condition("dress", "Suspected DRESS or another severe drug reaction",
+              "Stop the suspected drug and assess as an emergency today: blood count with eosinophils, liver and "
+              "kidney function. Fever and rash after a new drug can also be the start of SJS/TEN.",
+              (REGISCAR_DRESS, BAD_SJS_ADULTS)),
+    Condition("necrotising_fasciitis", "Suspected necrotising soft-tissue infection (necrotising fasciitis)",
+              "Surgical emergency: emergency department now for senior surgical review and intravenous "
+              "antibiotics; imaging must not delay surgery.", (NSTI_REVIEW, NG141)),
+    Condition("infection_sepsis", "Spreading skin or soft-tissue infection with signs of sepsis",
+              "Emergency care now: the NICE NG51 high-risk criteria call for senior review and intravenous "
+              "antibiotics within one hour.", (NG51, NG141)),
+    Condition("sepsis_shock", "Skin presentation with signs of sepsis or shock",
+              "Emergency care now: life-threatening systemic signs (low blood pressure, new confusion, mottled "
+              "skin, no urine) outrank the skin findings.", (NG51,)),
+    Condition("anaphylaxis", "Anaphylaxis or airway-threatening angioedema",
+              "Call emergency services. If anaphylaxis is possible give intramuscular adrenaline into the outer "
+              "thigh (auto-injector if available) and repeat after 5 minutes without improvement; lie flat with "
+              "legs raised, or sit up if breathing is hard.", (RCUK_ANAPHYLAXIS,)),
+    Condition("angioedema", "Acute lip swelling (angioedema) without airway signs",
+              "Same-day medical assessment; stop a suspected trigger (including ACE inhibitors). Call emergency "
+              "services at once if the tongue or throat swells, the voice changes, or breathing or swallowing "
+              "becomes difficult.", (RCUK_ANAPHYLAXIS,)),
+    Condition("collapse", "Collapse or reduced consciousness",
+              "Call emergency services now; if the person is unresponsive and not breathing normally, start CPR "
+              "and use a defibrillator if one is available.", (RCUK_BLS,)),
+    Condition("eczema_herpeticum", "Suspected eczema herpeticum",
+              "Start systemic aciclovir straight away and get same-day specialist advice; skin around the eyes "
+              "involved: same-day ophthalmology review.", (CG57,)),
+    Condition("erythroderma", "Erythroderma (inflamed red skin over most of the body)",
+              "Erythroderma drains heat, fluid and protein through the skin: with systemic upset admit as an "
+              "emergency; otherwise arrange dermatology review the same day and stop non-essential new drugs.",
+              (ERYTHRODERMA_REVIEW,)),
+    Condition("toxic_shock", "Suspected toxic shock syndrome",
+              "Remove any tampon, nasal packing or dressing, resuscitate and give intravenous antibiotics as an "
+              "emergency; look for the focus (wound, burn, surgical site).", (CDC_TSS, NG51)),
+    Condition("burns", "Severe burn or scald",
+              "Cool under cool running water for 20 minutes, remove jewellery and loose clothing, cover loosely "
+              "with cling film and get emergency care. Facial burns with hoarseness or soot mean airway injury: "
+              "immediate airway assessment.", (BURNS_REFERRAL, BURNS_FIRST_AID)),
+    Condition("orbital_cellulitis", "Suspected orbital cellulitis",
+              "Emergency same-day assessment by ophthalmology and ENT with intravenous antibiotics: painful eye "
+              "movements, double vision or reduced vision mean infection behind the orbital septum.", (ORBITAL,)),
+    Condition("periorbital_cellulitis", "Periorbital (preseptal) cellulitis with fever",
+              "Same-day medical assessment; escalate to emergency care if eye movements hurt, vision changes or "
+              "the eye bulges.", (ORBITAL,)),
+    Condition("hzo", "Herpes zoster ophthalmicus (shingles of the ophthalmic nerve)",
+              "Start an oral antiviral now (best within 72 hours of the rash) and arrange same-day ophthalmology "
+              "review if the eye is red or painful, vision changes, or the tip of the nose is involved "
+              "(Hutchinson sign).", (CKS_SHINGLES,)),
+    Condition("immunosuppressed_fever_rash", "Fever with rash in an immunosuppressed patient",
+              "Same-day medical review: consider disseminated viral infection (varicella, herpes simplex), "
+              "bacterial sepsis and drug reaction; seek advice before the next immunosuppressant dose; emergency "
+              "care at any sign of sepsis.", (NG51,)),
+    Condition("skin_cancer", "Suspected skin cancer (melanoma or squamous cell carcinoma)",
+              "Refer on the suspected-cancer pathway (NICE NG12); photograph and measure the lesion, do not remove "
+              "it in primary care, and tell the patient why the referral is urgent.", (NG12,)),
+    Condition("pustular", "Generalised pustular eruption with fever (pustular psoriasis or AGEP)",
+              "Widespread pustules with fever can cause fluid, temperature and electrolyte failure: same-day emergency "
+              "assessment; stop a recently started drug; do not start or stop systemic steroids without specialist "
+              "advice.", (GPP_CONSENSUS, AGEP_REVIEW)),
+    Condition("infant_fever", "Fever in a baby under 3 months",
+              "Any baby under 3 months with a temperature of 38 °C or more is at high risk of serious illness: "
+              "same-day emergency assessment.", (NG143,)),
+    Condition("pyoderma_gangrenosum", "Suspected pyoderma gangrenosum / rapidly progressing ulcer",
+              "Urgent dermatology review; avoid debridement or surgery until pyoderma gangrenosum is excluded, "
+              "because trauma can make it spread (pathergy).", (PG_CRITERIA,)),
+)
+CONDITIONS: dict[str, Condition] = {c.key: c for c in _CONDITION_LIST}
+
+LEVEL_ADVICE: dict[str, str] = {
+    "emergency": ("EMERGENCY: get emergency care now - call the local emergency number (999 in the UK, 112 in "
+                  "Europe, 911 in North America) or go to the nearest emergency department. Do not wait for a "
+                  "routine or online review."),
+    "urgent": ("URGENT: arrange specialist review within days, not weeks, through the urgent or suspected-cancer "
+               "route; seek emergency care if new systemic symptoms appear."),
+    "routine": ("No red flag found in this text. This is decision support, not a diagnosis: use clinical "
+                "judgement and reassess if new symptoms appear."),
+}
+
+

@@ -1,0 +1,206 @@
+"""Rules: the combinations of findings that make a red flag, each with its level."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .conditions import BAD_SCC, DERMOSCOPY, EFG, NAIL, SEVEN_POINT, UGLY_DUCKLING
+from .context import Hit
+
+
+@dataclass(frozen=True)
+class Need:
+    """At least `at_least` different features from `features` must be present."""
+
+    features: tuple[str, ...]
+    at_least: int = 1
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A red flag: all `needs` met anywhere in the text ("text"), within one sentence ("sentence") or within two
+    consecutive sentences ("near", so that "Mole on the back. It has grown." still counts)."""
+
+    condition: str
+    finding: str
+    level: str
+    needs: tuple[Need, ...]
+    scope: str = "text"
+    sources: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()  # features that, in the same window, explain the finding away
+
+
+def _need(*features: str, at_least: int = 1) -> Need:
+    return Need(tuple(features), at_least)
+
+
+def _rule(condition: str, finding: str, level: str, *needs: Need, scope: str = "text", sources: tuple[str, ...] = (),
+          unless: tuple[str, ...] = ()) -> Rule:
+    return Rule(condition, finding, level, needs, scope, sources, unless)
+
+
+_HIGH_RISK = ("hypotension", "hr_high", "rr_high", "spo2_low", "confusion", "mottled", "oliguria", "lactate_high", "news_high")
+_MODERATE_RISK = ("rigors", "tachycardia", "sbp_moderate", "tachypnoea", "hypothermia", "fever", "presyncope",
+                  "cold_peripheries", "crt_prolonged", "lactate_moderate", "news_moderate", "feels_dying")
+_ANY_RASH = ("rash", "widespread_rash", "purpura", "blisters", "erythroderma", "urticaria", "dusky_target", "skin_peeling")
+_SKIN_CONTEXT = _ANY_RASH + ("burn", "soft_tissue_infection", "fever", "skin_detachment", "zoster_rash", "necrosis")
+_SYSTEMIC_UPSET = ("fever", "hypothermia", "rigors", "tachycardia", "hr_high", "hypotension", "sbp_moderate", "presyncope",
+                   "oedema", "unwell", "confusion")
+_E, _U = "emergency", "urgent"
+
+RULES: tuple[Rule, ...] = (
+    # meningococcal disease, purpura fulminans, spotted fever
+    _rule("meningococcal", "non-blanching rash", _E, _need("non_blanching")),
+    _rule("meningococcal", "fever with a petechial, purpuric or non-blanching rash", _E, _need("purpura", "non_blanching"), _need("fever")),
+    _rule("meningococcal", "petechial or purpuric rash in an unwell person", _E, _need("purpura"),
+          _need("meningism", "confusion", "cold_peripheries", "mottled", "rigors", "hypotension", "unwell")),
+    _rule("meningococcal", "fever and rash with neck stiffness, light sensitivity or severe headache", _E, _need("fever"),
+          _need(*_ANY_RASH), _need("meningism")),
+    _rule("purpura_fulminans", "rapidly spreading or necrotic purpura", _E, _need("purpura"),
+          _need("necrosis", "rapid_spread", "rapid_enlargement")),
+    _rule("rmsf", "fever and petechial or acral rash after a tick bite", _E, _need("tick"), _need("fever"),
+          _need("purpura", "acral_rash")),
+    _rule("meningococcal", "meningococcal disease or meningitis suspected", _E, _need("name_meningococcal")),
+    _rule("purpura_fulminans", "purpura fulminans suspected", _E, _need("name_pf")),
+    _rule("rmsf", "spotted fever suspected", _E, _need("name_rmsf")),
+    # SJS/TEN, skin failure, DRESS
+    _rule("sjs_ten", "erosions of two or more mucous membranes", _E, _need("mucosa_oral", "mucosa_eye", "mucosa_genital", at_least=2)),
+    _rule("sjs_ten", "mucosal erosions with dusky lesions or skin detachment", _E, _need("mucosa_oral", "mucosa_eye", "mucosa_genital"),
+          _need("dusky_target", "skin_detachment", "nikolsky")),
+    _rule("sjs_ten", "mucosal erosions with widespread blistering", _E, _need("mucosa_oral", "mucosa_eye", "mucosa_genital"),
+          _need("widespread_blisters")),
+    _rule("sjs_ten", "mucosal erosions and blisters after a new drug", _E, _need("mucosa_oral", "mucosa_eye", "mucosa_genital"),
+          _need("blisters"), _need("recent_drug")),
+    # Fever, sore eyes or mouth and a rash in the weeks after a new drug is how SJS/TEN starts.
+    _rule("sjs_ten", "mucosal erosions with fever or rash after a new drug", _E, _need("mucosa_oral", "mucosa_eye", "mucosa_genital"),
+          _need("recent_drug"), _need("fever", *_ANY_RASH)),
+    _rule("sjs_ten", "mucosal erosions with peeling skin and fever or a new drug", _E,
+          _need("mucosa_oral", "mucosa_eye", "mucosa_genital"), _need("skin_peeling"), _need("fever", "recent_drug")),
+    _rule("skin_failure", "sheet-like skin detachment or positive Nikolsky sign", _E, _need("skin_detachment", "nikolsky")),
+    _rule("skin_failure", "tender red skin with blisters or peeling in a feverish or young patient", _E, _need("tender_skin"),
+          _need("blisters", "skin_peeling"), _need("fever", "vulnerable_age")),
+    _rule("sjs_ten", "SJS/TEN suspected", _E, _need("name_sjs_ten")),
+    _rule("skin_failure", "staphylococcal scalded skin syndrome suspected", _E, _need("name_ssss")),
+    _rule("dress", "fever and rash after starting a drug", _E, _need("recent_drug"), _need(*_ANY_RASH), _need("fever")),
+    _rule("dress", "drug rash with internal-organ involvement", _E, _need("recent_drug"), _need(*_ANY_RASH),
+          _need("facial_swelling_dress", "lymphadenopathy", "eosinophilia", "liver", "renal", at_least=2)),
+    _rule("dress", "DRESS suspected", _E, _need("name_dress")),
+    # necrotising infection and sepsis
+    _rule("necrotising_fasciitis", "skin infection with crepitus, disproportionate pain, numbness, haemorrhagic bullae or necrosis", _E,
+          _need("soft_tissue_infection", "rapid_spread"),
+          _need("crepitus", "pain_out_of_proportion", "skin_anaesthesia", "haemorrhagic_bullae", "necrosis")),
+    _rule("necrotising_fasciitis", "redness spreading within hours with severe pain or blistering", _E, _need("rapid_spread"),
+          _need("severe_pain", "blisters", "haemorrhagic_bullae")),
+    _rule("necrotising_fasciitis", "haemorrhagic bullae with severe pain or systemic signs", _E, _need("haemorrhagic_bullae"),
+          _need("severe_pain", "pain_out_of_proportion", "fever", "hypotension", "confusion", "rapid_spread")),
+    # Gas in the tissues with dying skin or severe pain is a necrotising infection even before anyone writes "infection".
+    _rule("necrotising_fasciitis", "crepitus with necrotic skin or severe pain", _E, _need("crepitus"),
+          _need("necrosis", "haemorrhagic_bullae", "severe_pain", "pain_out_of_proportion", "skin_anaesthesia")),
+    _rule("necrotising_fasciitis", "necrotising infection suspected", _E, _need("name_nf")),
+    _rule("infection_sepsis", "skin infection with a high-risk sepsis sign", _E, _need("soft_tissue_infection"), _need(*_HIGH_RISK)),
+    _rule("infection_sepsis", "skin infection with two or more moderate-risk sepsis signs", _E, _need("soft_tissue_infection"),
+          _need(*_MODERATE_RISK, at_least=2)),
+    _rule("sepsis_shock", "rash, fever or skin injury with a high-risk sepsis sign", _E, _need(*_SKIN_CONTEXT), _need(*_HIGH_RISK)),
+    _rule("sepsis_shock", "sepsis suspected", _E, _need("name_sepsis")),
+    # anaphylaxis, angioedema, collapse
+    _rule("anaphylaxis", "airway or breathing compromise", _E, _need("airway")),
+    _rule("anaphylaxis", "allergic reaction with breathing or circulation involvement", _E,
+          _need("urticaria", "lip_swelling", "face_swelling", "allergen_exposure"),
+          _need("breathing_moderate", "presyncope", "hypotension", "sbp_moderate", "spo2_low")),
+    _rule("anaphylaxis", "anaphylaxis suspected", _E, _need("name_anaphylaxis")),
+    _rule("angioedema", "lip swelling without airway signs", _U, _need("lip_swelling")),
+    _rule("collapse", "collapse or unresponsiveness", _E, _need("collapse")),
+    _rule("pustular", "widespread pustules with fever or systemic upset", _E, _need("widespread_pustules"),
+          _need("fever", "rigors", "unwell", "tachycardia", "hypotension", "hypothermia")),
+    _rule("infant_fever", "fever in a baby under 3 months", _E, _need("young_infant"), _need("fever")),
+    # eczema herpeticum, erythroderma, toxic shock, burns, orbit
+    _rule("eczema_herpeticum", "punched-out erosions on eczema", _E, _need("eczema"), _need("punched_out")),
+    _rule("eczema_herpeticum", "clustered blisters or crusted sores on eczema with fever, illness or rapid worsening", _E,
+          _need("eczema"), _need("eh_lesions", "blisters"), _need("fever", "unwell", "sudden_worsening", "confusion")),
+    _rule("eczema_herpeticum", "eczema herpeticum suspected", _E, _need("name_eh")),
+    _rule("erythroderma", "erythroderma with systemic upset", _E, _need("erythroderma"), _need(*_SYSTEMIC_UPSET)),
+    _rule("erythroderma", "erythroderma", _U, _need("erythroderma")),
+    _rule("toxic_shock", "fever and diffuse red rash with a toxic-shock focus", _E, _need("tss_risk", "burn"), _need("fever"),
+          _need("widespread_rash", "erythroderma")),
+    _rule("toxic_shock", "fever and diffuse red rash with organ involvement", _E, _need("widespread_rash", "erythroderma"),
+          _need("fever"), _need("hypotension", "sbp_moderate", "vomiting_diarrhoea", "oliguria", "confusion", "renal")),
+    _rule("toxic_shock", "toxic shock suspected", _E, _need("name_tss")),
+    _rule("burns", "extensive, deep, airway, chemical or electrical burn", _E, _need("burn"), _need("burn_severe")),
+    _rule("burns", "blistering burn in a young child or frail older person", _E, _need("burn"), _need("blisters"),
+          _need("vulnerable_age")),
+    _rule("orbital_cellulitis", "swollen eyelids with painful eye movement, double vision or reduced vision", _E,
+          _need("periorbital_swelling"), _need("orbital_signs")),
+    _rule("orbital_cellulitis", "orbital cellulitis suspected", _E, _need("name_orbital")),
+    _rule("periorbital_cellulitis", "swollen eyelids with fever", _U, _need("periorbital_swelling"), _need("fever")),
+    # urgent: zoster, immunosuppression, ulcers
+    _rule("hzo", "shingles or blisters in the ophthalmic-nerve area", _U, _need("zoster_rash"), _need("v1_site"), scope="near"),
+    _rule("hzo", "ophthalmic zoster suspected", _U, _need("name_hzo")),
+    _rule("immunosuppressed_fever_rash", "fever and rash while immunosuppressed", _U, _need("immunosuppressed"), _need("fever"),
+          _need(*_ANY_RASH)),
+    _rule("pyoderma_gangrenosum", "ulcer with an undermined violaceous edge", _U, _need("ulcer_sore"), _need("undermined_edge")),
+    _rule("pyoderma_gangrenosum", "rapidly enlarging ulcer", _U, _need("ulcer_sore"), _need("rapid_enlargement", "growth"),
+          scope="near"),
+    _rule("pyoderma_gangrenosum", "pyoderma gangrenosum suspected", _U, _need("name_pg")),
+    # urgent: suspected skin cancer (NICE NG12 and the melanoma warning rules)
+    _rule("skin_cancer", "changing lesion (size, shape, colour or elevation)", _U, _need("lesion"),
+          _need("growth", "colour_change", "shape_change", "change_generic", "elevation_change"), scope="near", sources=(SEVEN_POINT,)),
+    _rule("skin_cancer", "bleeding or oozing lesion", _U, _need("lesion"), _need("bleeding"), scope="near", sources=(SEVEN_POINT,)),
+    _rule("skin_cancer", "lesion with two or more melanoma warning features (asymmetry, border, colours, >= 7 mm, new)", _U,
+          _need("lesion"), _need("asymmetry", "irregular_border", "multicolour", "diameter_7mm", "new_lesion", at_least=2),
+          scope="near", sources=(SEVEN_POINT,)),
+    _rule("skin_cancer", "weighted 7-point checklist score of 3 or more", _U, _need("checklist_3plus"), sources=(SEVEN_POINT,)),
+    _rule("skin_cancer", "dermoscopic features of melanoma", _U, _need("dermoscopy_melanoma"), sources=(DERMOSCOPY,)),
+    _rule("skin_cancer", "ugly-duckling lesion", _U, _need("ugly_duckling"), sources=(UGLY_DUCKLING,)),
+    _rule("skin_cancer", "elevated, firm and growing nodule", _U, _need("efg"), sources=(EFG,)),
+    _rule("skin_cancer", "new or changing pigmented nail band", _U, _need("nail_band"), _need("nail_change"), scope="near",
+          sources=(NAIL,)),
+    _rule("skin_cancer", "pigment under a nail without injury or not growing out", _U, _need("subungual_pigment"),
+          _need("nail_red_flag", "nail_change", "duration_4w", "growth"), scope="near", sources=(NAIL,)),
+    _rule("skin_cancer", "growth lifting or under a nail", _U, _need("subungual_mass"), sources=(NAIL,)),
+    _rule("skin_cancer", "sore or lesion not healing", _U, _need("non_healing"), scope="sentence", sources=(BAD_SCC,),
+          unless=("duration_short", "cold_sore")),
+    _rule("skin_cancer", "sore or ulcer present 4 weeks or more", _U, _need("ulcer_sore"), _need("duration_4w"), scope="sentence",
+          sources=(BAD_SCC,)),
+    _rule("skin_cancer", "lesion persisting 4 weeks or more", _U, _need("lesion"), _need("persistent"), _need("duration_4w"),
+          scope="sentence", sources=(BAD_SCC,)),
+    _rule("skin_cancer", "sore or scab that keeps breaking down or coming back", _U, _need("ulcer_sore"), _need("persistent"),
+          scope="sentence", sources=(BAD_SCC,)),
+    _rule("skin_cancer", "crateriform nodule with a keratin plug", _U, _need("keratin_crater"), sources=(BAD_SCC,)),
+    _rule("skin_cancer", "new nodule within a mole", _U, _need("nodule_in_mole"), sources=(EFG,)),
+    _rule("skin_cancer", "new lump near a melanoma scar", _U, _need("melanoma_scar_lump")),
+    _rule("skin_cancer", "new lump at the scar or nodes after melanoma", _U, _need("melanoma_mention"), _need("lump_at_scar"),
+          scope="near"),
+    _rule("skin_cancer", "skin cancer suspected", _U, _need("name_skin_cancer_suspected")),
+)
+
+
+def rule_windows(hits_by_sentence: dict[int, list[Hit]], scope: str) -> Iterable[list[Hit]]:
+    if scope == "text":
+        yield [h for hs in hits_by_sentence.values() for h in hs]
+        return
+    for i in sorted(hits_by_sentence):
+        yield hits_by_sentence[i] + (hits_by_sentence.get(i + 1, []) if scope == "near" else [])
+
+
+def apply_rule(rule: Rule, window: list[Hit]) -> list[Hit] | None:
+    if rule.unless and any(h.feature in rule.unless for h in window):
+        return None
+    used: list[Hit] = []
+    for need in rule.needs:
+        matched = [h for h in window if h.feature in need.features]
+        if len({h.feature for h in matched}) < need.at_least:
+            return None
+        used.extend(matched)
+    return used
+
+
+def merge_spans(hits: Iterable[Hit]) -> tuple[tuple[int, int], ...]:
+    merged: list[list[int]] = []
+    for start, end in sorted((h.start, h.end) for h in hits):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return tuple((s, e) for s, e in merged)
+
+
