@@ -432,18 +432,19 @@ def test_twenty_concurrent_writers_lose_no_update(store):
 def test_a_writer_waits_out_a_short_lock_and_gets_a_clear_message_after_a_long_one(tmp_data_dir, monkeypatch):
     import sqlite3
 
-    import core.cases
+    import core.cases.engine
+    import core.cases.store
 
-    monkeypatch.setattr(core.cases, "BUSY_TIMEOUT_S", 0.05)  # make "long" short enough for a test
+    monkeypatch.setattr(core.cases.engine, "BUSY_TIMEOUT_S", 0.05)  # make "long" short enough for a test
     store = CaseStore.open(Settings.from_env())
     blocker = sqlite3.connect(tmp_data_dir / "cases.sqlite3", isolation_level=None, check_same_thread=False)
     blocker.execute("BEGIN IMMEDIATE")  # another process holding the write lock
-    monkeypatch.setattr(core.cases, "WRITE_ATTEMPTS", 3)
+    monkeypatch.setattr(core.cases.store, "WRITE_ATTEMPTS", 3)
     with pytest.raises(StorageBusyError) as busy:
         store.create_case(sample_case(1), actor="Dr A")
     assert "Nothing was saved" in str(busy.value) and "database is locked" not in str(busy.value)
 
-    monkeypatch.setattr(core.cases, "WRITE_ATTEMPTS", 8)
+    monkeypatch.setattr(core.cases.store, "WRITE_ATTEMPTS", 8)
     release = threading.Timer(0.3, lambda: blocker.execute("ROLLBACK"))
     release.start()
     saved = store.create_case(sample_case(2), actor="Dr A")  # retried until the lock went away

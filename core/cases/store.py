@@ -1,24 +1,4 @@
-"""Case storage: analyses saved as cases, clinician verdicts, an append-only audit trail.
-
-One code path for both back ends: an SQLite file at `Settings.cases_db` by default (WAL mode, busy
-timeout, write transactions taken with BEGIN IMMEDIATE and retried, so "database is locked" never
-reaches a user), or PostgreSQL when `Settings.database_url` is set. The schema is owned by the Alembic
-migrations in `core/migrations/`, applied when a store is opened.
-
-Images never go into database rows. They are re-encoded from the decoded RGB pixels (so no EXIF or
-other metadata survives) and written under `Settings.image_store`, named by the SHA-256 of their
-pixels, so the same image saved twice is stored once. A save writes the files first (temp file +
-rename, so a file is either complete or absent) and then inserts every row of the case in one
-transaction: a process killed half-way leaves at most an unreferenced file, which `check()` reports
-and can remove, never half a case.
-
-Edits use optimistic locking: each case has a version number; a change names the version it was
-based on, and a change based on an outdated version is refused with `StaleCaseError`.
-
-    store = CaseStore.open(Settings.from_env())
-    summary = store.create_case(NewCase(image=..., prediction=...), actor="Dr Lee")
-    store.update_verdict(summary.id, Verdict("mel", "agree", "excise"), summary.version, actor="Dr Lee")
-"""
+"""CaseStore: saving analyses as cases, verdicts, the audit trail, the queue, export and checks."""
 from __future__ import annotations
 
 import csv
@@ -26,588 +6,58 @@ import hashlib
 import io
 import os
 import random
-import re
 import secrets
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import numpy as np
 from PIL import Image
 from sqlalchemy import (
-    JSON,
-    Boolean,
-    CheckConstraint,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Text,
-    TypeDecorator,
-    UniqueConstraint,
     case,
-    create_engine,
-    event,
     func,
     select,
     text,
     update,
 )
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, selectinload, sessionmaker
-
-from .checklist import ChecklistResult
-from .config import CLASS_NAMES, CLASSES, MALIGNANT, Settings
-from .triage import LEVELS, Assessment, Finding, level_rank
-
-if TYPE_CHECKING:
-    from .classifier import Prediction
-
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-
-STATUSES: tuple[str, ...] = ("open", "reviewed", "closed")
-AGREEMENTS: dict[str, str] = {
-    "agree": "Agrees with the model",
-    "partly": "Partly agrees with the model",
-    "disagree": "Disagrees with the model",
-}
-MANAGEMENTS: dict[str, str] = {
-    "reassure": "Reassure and discharge",
-    "monitor": "Monitor (follow-up review)",
-    "biopsy": "Biopsy",
-    "excise": "Excise",
-    "refer": "Refer to a specialist",
-}
-SEXES: tuple[str, ...] = ("female", "male")
-
-BUSY_TIMEOUT_S = 5.0  # SQLite waits this long for a lock before reporting busy; then we retry
-WRITE_ATTEMPTS = 8
-MIGRATION_LOCK_KEY = 0x44_45_52_4D  # PostgreSQL advisory lock held while migrating ("DERM")
-ORPHAN_MIN_AGE_S = 3600.0  # younger unreferenced files may belong to a save in progress
-LESION_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-MAX_NOTE_CHARS = 20_000
-MAX_COMMENT_CHARS = 10_000
-MAX_NAME_CHARS = 120
-
-T = TypeVar("T")
-
-
-# ----------------------------------------------------------------------------------------------
-# Errors: every message is written for the person using the app
-# ----------------------------------------------------------------------------------------------
-
-
-class CaseStoreError(Exception):
-    """The case store cannot do what was asked; the message says why and what to do."""
-
-
-class CaseInputError(CaseStoreError, ValueError):
-    """A value given for a case or verdict is not acceptable."""
-
-
-class CaseNotFoundError(CaseStoreError, LookupError):
-    """No case has that number."""
-
-
-class StorageBusyError(CaseStoreError):
-    """The database stayed locked by other writers through every retry; nothing was saved."""
-
-
-class StaleCaseError(CaseStoreError):
-    """The case changed after the caller read it; the caller's change was not saved."""
-
-    def __init__(self, case_id: int, expected_version: int, current_version: int,
-                 changed_by: str | None, changed_at: datetime | None, action: str | None):
-        self.case_id = case_id
-        self.expected_version = expected_version
-        self.current_version = current_version
-        who = f" by {changed_by}" if changed_by else ""
-        when = f" at {changed_at:%Y-%m-%d %H:%M} UTC" if changed_at else ""
-        what = f" ({action})" if action else ""
-        super().__init__(
-            f"Case #{case_id} was changed{who}{when}{what} after you opened it (you were editing version "
-            f"{expected_version}; it is now version {current_version}). Your change was NOT saved, so nothing "
-            "was overwritten. Reload the case to see the current version, then enter your change again.")
-
-
-# ----------------------------------------------------------------------------------------------
-# Tables
-# ----------------------------------------------------------------------------------------------
-
-# Deterministic constraint names, so the migrations and the models agree on every back end.
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UTCDateTime(TypeDecorator):
-    """Timezone-aware UTC datetimes in Python, stored as naive UTC (identical on SQLite and PostgreSQL)."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=timezone.utc)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def _in(column: str, values: Iterable[str]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
-class CaseRow(Base):
-    __tablename__ = "cases"
-    __table_args__ = (
-        CheckConstraint(_in("status", STATUSES), name="status"),
-        CheckConstraint(_in("urgency", LEVELS), name="urgency"),
-        CheckConstraint(f"verdict_agreement IS NULL OR {_in('verdict_agreement', AGREEMENTS)}", name="agreement"),
-        CheckConstraint(f"verdict_management IS NULL OR {_in('verdict_management', MANAGEMENTS)}", name="management"),
-        CheckConstraint("version >= 1", name="version"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    lesion_id: Mapped[str] = mapped_column(String(64), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_by: Mapped[str] = mapped_column(String(MAX_NAME_CHARS))
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    urgency: Mapped[str] = mapped_column(String(16), index=True)
-    # The model's top class and its probability at the time of analysis, kept on the case for the queue.
-    predicted_class: Mapped[str] = mapped_column(String(16), index=True)
-    confidence: Mapped[float] = mapped_column(Float)
-    source_name: Mapped[str] = mapped_column(String(255))
-    age: Mapped[int | None] = mapped_column(Integer)
-    sex: Mapped[str | None] = mapped_column(String(16))
-    site: Mapped[str | None] = mapped_column(String(32))
-    note: Mapped[str] = mapped_column(Text)
-    triage: Mapped[dict] = mapped_column(JSON)
-    checklist: Mapped[dict | None] = mapped_column(JSON)
-    seven_point_score: Mapped[int | None] = mapped_column(Integer)
-    verdict_diagnosis: Mapped[str | None] = mapped_column(String(200))
-    verdict_agreement: Mapped[str | None] = mapped_column(String(16))
-    verdict_management: Mapped[str | None] = mapped_column(String(16))
-    verdict_comment: Mapped[str | None] = mapped_column(Text)
-    verdict_by: Mapped[str | None] = mapped_column(String(MAX_NAME_CHARS))
-    verdict_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    version: Mapped[int] = mapped_column(Integer)
-
-    images: Mapped[list[ImageRow]] = relationship(order_by="ImageRow.position")
-    predictions: Mapped[list[PredictionRow]] = relationship(order_by="PredictionRow.id")
-    audit: Mapped[list[AuditRow]] = relationship(order_by="AuditRow.id")
-
-
-class ImageRow(Base):
-    """An image of the case's visit; the pixels live in the image store under their hash."""
-
-    __tablename__ = "case_images"
-    __table_args__ = (UniqueConstraint("case_id", "position"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    position: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    source_format: Mapped[str] = mapped_column(String(16))
-
-
-class PredictionRow(Base):
-    __tablename__ = "predictions"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    image_id: Mapped[int] = mapped_column(ForeignKey("case_images.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    model_version: Mapped[str] = mapped_column(String(120))
-    probabilities: Mapped[dict] = mapped_column(JSON)
-    predicted: Mapped[str] = mapped_column(String(16))
-    confidence: Mapped[float] = mapped_column(Float)
-    low_confidence: Mapped[bool] = mapped_column(Boolean)
-    out_of_distribution: Mapped[bool] = mapped_column(Boolean)
-    ood_score: Mapped[float | None] = mapped_column(Float)
-    # Path of the heatmap PNG relative to the image store (None when no heatmap was computed).
-    heatmap_file: Mapped[str | None] = mapped_column(String(200))
-    heatmap_method: Mapped[str | None] = mapped_column(String(32))
-    heatmap_target: Mapped[str | None] = mapped_column(String(16))
-
-
-class AuditRow(Base):
-    """One change to a case. Database triggers refuse UPDATE and DELETE on this table."""
-
-    __tablename__ = "audit_events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    actor: Mapped[str] = mapped_column(String(MAX_NAME_CHARS))
-    action: Mapped[str] = mapped_column(String(32))
-    details: Mapped[dict] = mapped_column(JSON)
-
-
-# ----------------------------------------------------------------------------------------------
-# Values crossing the API
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NewCase:
-    """Everything an analysis produced, ready to be saved as a case.
-
-    `triage` is the combined red-flag assessment (note, checklist and classifier); `heatmap` is a
-    float array in [0, 1] on the image's pixel grid for class `heatmap_target`, made by the method named
-    `heatmap_method` (its display name, e.g. "Grad-CAM", as the clinician saw it). `lesion_id` links
-    this visit to earlier visits of the same lesion; None starts a new lesion.
-    """
-
-    image: Image.Image
-    prediction: Prediction
-    source_name: str = ""
-    source_format: str = ""
-    heatmap: np.ndarray | None = None
-    heatmap_method: str = "Grad-CAM"  # the method's name as shown to the clinician
-    heatmap_target: str | None = None
-    triage: Assessment | None = None
-    checklist: ChecklistResult | None = None
-    age: int | None = None
-    sex: str | None = None
-    site: str | None = None
-    note: str = ""
-    lesion_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The clinician's conclusion. `diagnosis` is a class code (e.g. "mel") or free text."""
-
-    diagnosis: str
-    agreement: str
-    management: str
-    comment: str = ""
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.diagnosis, str) or not self.diagnosis.strip():
-            raise CaseInputError("The verdict needs a diagnosis.")
-        if len(self.diagnosis.strip()) > 200:
-            raise CaseInputError("The diagnosis is longer than 200 characters; put the detail in the comment.")
-        if self.agreement not in AGREEMENTS:
-            raise CaseInputError(f"Agreement must be one of {', '.join(AGREEMENTS)}, not {self.agreement!r}.")
-        if self.management not in MANAGEMENTS:
-            raise CaseInputError(f"Management must be one of {', '.join(MANAGEMENTS)}, not {self.management!r}.")
-        if not isinstance(self.comment, str) or len(self.comment) > MAX_COMMENT_CHARS:
-            raise CaseInputError(f"The comment must be text of at most {MAX_COMMENT_CHARS} characters.")
-        object.__setattr__(self, "diagnosis", self.diagnosis.strip())
-
-    @property
-    def diagnosis_label(self) -> str:
-        return f"{self.diagnosis} — {CLASS_NAMES[self.diagnosis]}" if self.diagnosis in CLASS_NAMES else self.diagnosis
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    """Which cases to list. Empty tuples mean "any"; dates are inclusive, in UTC."""
-
-    statuses: tuple[str, ...] = ()
-    urgencies: tuple[str, ...] = ()
-    predicted: tuple[str, ...] = ()
-    created_from: date | None = None
-    created_to: date | None = None
-    lesion_id: str | None = None
-    limit: int | None = None
-
-    def __post_init__(self) -> None:
-        for name, values, allowed in (("status", self.statuses, STATUSES), ("urgency", self.urgencies, LEVELS),
-                                      ("predicted class", self.predicted, CLASSES)):
-            unknown = sorted(set(values) - set(allowed))
-            if unknown:
-                raise CaseInputError(f"Unknown {name} {', '.join(unknown)}; choose from {', '.join(allowed)}.")
-        if self.created_from and self.created_to and self.created_from > self.created_to:
-            raise CaseInputError("The start date is after the end date.")
-
-
-@dataclass(frozen=True)
-class CaseSummary:
-    """A case as listed in the queue."""
-
-    id: int
-    lesion_id: str
-    created_at: datetime
-    updated_at: datetime
-    created_by: str
-    status: str
-    urgency: str
-    predicted_class: str
-    confidence: float
-    source_name: str
-    age: int | None
-    sex: str | None
-    site: str | None
-    seven_point_score: int | None
-    verdict_diagnosis: str | None
-    verdict_agreement: str | None
-    verdict_management: str | None
-    version: int
-
-
-@dataclass(frozen=True)
-class CaseImage:
-    sha256: str
-    path: Path
-    width: int
-    height: int
-    source_format: str
-
-
-@dataclass(frozen=True)
-class StoredPrediction:
-    """The model's output as it was when the case was analysed."""
-
-    created_at: datetime
-    model_version: str
-    probabilities: dict[str, float]
-    predicted: str
-    confidence: float
-    low_confidence: bool
-    out_of_distribution: bool
-    ood_score: float | None
-    heatmap_path: Path | None
-    heatmap_method: str | None
-    heatmap_target: str | None
-
-    def to_prediction(self) -> Prediction:
-        from .classifier import Prediction
-
-        return Prediction(probabilities=dict(self.probabilities), predicted=self.predicted, confidence=self.confidence,
-                          low_confidence=self.low_confidence, model_version=self.model_version,
-                          out_of_distribution=self.out_of_distribution, ood_score=self.ood_score)
-
-    def heatmap(self) -> np.ndarray | None:
-        """The stored heatmap as float32 in [0, 1], or None if none was saved."""
-        if self.heatmap_path is None:
-            return None
-        with Image.open(self.heatmap_path) as img:
-            return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    at: datetime
-    actor: str
-    action: str
-    details: dict
-
-    def describe(self) -> str:
-        """One line saying what changed, for the history table and the report."""
-        d = self.details
-        if self.action == "created":
-            return (f"case created from {d.get('source') or 'an upload'}: model {d.get('model_version')} predicted "
-                    f"{d.get('predicted')}; red-flag level {d.get('urgency')}")
-        if self.action == "verdict":
-            changes = d.get("changes", {})
-            parts = [f"{name} {_short(old)} → {_short(new)}" for name, (old, new) in changes.items()]
-            return "verdict: " + ("; ".join(parts) if parts else "saved unchanged")
-        if self.action == "status":
-            return f"status {d.get('from')} → {d.get('to')}"
-        return f"{self.action}: {d}"
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text_value = "(none)" if value in (None, "") else str(value)
-    return text_value if len(text_value) <= limit else text_value[: limit - 1] + "…"
-
-
-@dataclass(frozen=True)
-class CaseDetail:
-    """A case with everything needed to review it: images, predictions, audit trail, other visits."""
-
-    summary: CaseSummary
-    note: str
-    triage: dict
-    checklist: dict | None
-    verdict: Verdict | None
-    verdict_by: str | None
-    verdict_at: datetime | None
-    images: tuple[CaseImage, ...]
-    predictions: tuple[StoredPrediction, ...]
-    audit: tuple[AuditEntry, ...]
-    previous_visits: tuple[CaseSummary, ...]  # same lesion, earlier, oldest first
-    later_visits: tuple[CaseSummary, ...]  # same lesion, later, oldest first
-
-    @property
-    def id(self) -> int:
-        return self.summary.id
-
-    @property
-    def prediction(self) -> StoredPrediction:
-        """The prediction made when the case was created."""
-        return self.predictions[0]
-
-    def assessment(self) -> Assessment:
-        """The stored red-flag assessment as a triage `Assessment` (for banners and highlights)."""
-        return assessment_from_dict(self.triage)
-
-
-@dataclass(frozen=True)
-class QueueCounts:
-    total: int
-    by_status: dict[str, int]
-    by_urgency: dict[str, int]
-    open_by_urgency: dict[str, int]  # cases still awaiting a verdict, by red-flag level
-
-
-@dataclass(frozen=True)
-class LesionRef:
-    lesion_id: str
-    visits: int
-    last_seen: datetime
-    last_predicted: str
-
-
-@dataclass(frozen=True)
-class ConsistencyReport:
-    """What `check()` found. `ok` means the database is intact and every referenced file exists."""
-
-    integrity: str
-    cases: int
-    missing_files: tuple[str, ...]
-    orphan_files: tuple[str, ...]
-    temp_files: tuple[str, ...]
-    removed: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.integrity == "ok" and not self.missing_files
-
-
-def assessment_from_dict(data: dict) -> Assessment:
-    """Rebuild an `Assessment` from `Assessment.to_dict()` output."""
-    findings = tuple(
-        Finding(finding=f["finding"], condition=f["condition"], level=f["level"],
-                spans=tuple(tuple(span) for span in f.get("spans", ())), evidence=tuple(f.get("evidence", ())),
-                detail=f.get("detail", ""))
-        for f in data.get("findings", ()))
-    return Assessment(level=data.get("level", "routine"), findings=findings, advice=tuple(data.get("advice", ())),
-                      sources=tuple(data.get("sources", ())))
-
-
-# ----------------------------------------------------------------------------------------------
-# Engine, migrations, retries
-# ----------------------------------------------------------------------------------------------
-
-
-def database_url(settings: Settings) -> str:
-    return settings.database_url or f"sqlite:///{settings.cases_db}"
-
-
-def create_case_engine(settings: Settings) -> Engine:
-    """An engine for the configured database, with SQLite set up for many concurrent writers."""
-    try:
-        url = make_url(database_url(settings))
-    except ArgumentError:
-        raise CaseStoreError("DERMADESK_DATABASE_URL is not a valid database URL "
-                             "(expected e.g. postgresql+psycopg://user:password@host/dbname).") from None
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")  # the driver pinned in requirements.txt
-    backend = url.get_backend_name()
-    if backend not in ("sqlite", "postgresql"):
-        raise CaseStoreError(f"Unsupported case database {backend!r}: use SQLite (the default) or PostgreSQL.")
-    pool = {"pool_size": 10, "max_overflow": 30, "pool_timeout": 60}
-    if backend == "postgresql":
-        try:
-            return create_engine(url, pool_pre_ping=True, **pool)
-        except NoSuchModuleError as exc:
-            raise CaseStoreError(f"The database driver is not installed: {exc}.") from None
-
-    if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S}, **pool)
-
-    @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection, _record) -> None:
-        # Take over transaction control from the sqlite3 module, so that BEGIN is ours (see below).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer, nor it them
-        cursor.execute("PRAGMA synchronous=FULL")  # a committed case survives a power cut
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection) -> None:
-        # A write transaction takes the write lock at BEGIN: a deferred one that read first could not
-        # upgrade once another writer had committed, and would fail at once instead of waiting.
-        write = connection.get_execution_options().get("dermadesk_write", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-    return engine
-
-
-def _transient(exc: DBAPIError) -> bool:
-    """Lock contention that a retry resolves (SQLite busy/locked, PostgreSQL serialization or deadlock)."""
-    if getattr(exc.orig, "sqlstate", None) in ("40001", "40P01", "55P03"):
-        return True
-    message = str(exc.orig).lower()
-    return "database is locked" in message or "database is busy" in message or "database table is locked" in message
-
-
-def _alembic_config(connection):
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["connection"] = connection
-    return config
-
-
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision`. Safe when several processes open an empty database at once."""
-    from alembic import command
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    heads = set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
-    with engine.connect() as connection:
-        if revision == "head" and set(MigrationContext.configure(connection).get_current_heads()) == heads:
-            return
-    # One migrator at a time: SQLite's BEGIN IMMEDIATE or a PostgreSQL advisory lock; both back ends
-    # run DDL inside the transaction, so a failed migration leaves the schema as it was.
-    with engine.execution_options(dermadesk_write=True).begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        command.upgrade(_alembic_config(connection), revision)
-
-
-def downgrade(engine: Engine, revision: str = "base") -> None:
-    """Undo migrations down to `revision` (for tests and for rolling back a release)."""
-    from alembic import command
-
-    with engine.execution_options(dermadesk_write=True).begin() as connection:
-        command.downgrade(_alembic_config(connection), revision)
-
-
-# ----------------------------------------------------------------------------------------------
-# Files: content-addressed, written atomically
-# ----------------------------------------------------------------------------------------------
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from ..config import CLASSES, MALIGNANT, Settings
+from ..triage import LEVELS, Assessment, level_rank
+from .engine import create_case_engine, migrate, transient_error
+from .errors import (
+    CaseInputError,
+    CaseNotFoundError,
+    CaseStoreError,
+    StaleCaseError,
+    StorageBusyError,
+)
+from .records import (
+    AuditEntry,
+    CaseDetail,
+    CaseImage,
+    CaseSummary,
+    ConsistencyReport,
+    LesionRef,
+    NewCase,
+    QueueCounts,
+    QueueFilter,
+    StoredPrediction,
+    Verdict,
+)
+from .schema import AuditRow, CaseRow, ImageRow, PredictionRow
+from .vocabulary import (
+    LESION_ID_PATTERN,
+    MAX_NAME_CHARS,
+    MAX_NOTE_CHARS,
+    SEXES,
+    STATUSES,
+)
 
 
 def _pixel_digest(array: np.ndarray) -> str:
@@ -632,6 +82,11 @@ def _png_bytes(image: Image.Image) -> bytes:
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+WRITE_ATTEMPTS = 8  # a busy write is retried this many times (with jittered back-off) before StorageBusyError
+ORPHAN_MIN_AGE_S = 3600.0  # younger unreferenced files may belong to a save in progress
+T = TypeVar("T")
 
 
 class CaseStore:
@@ -671,7 +126,7 @@ class CaseStore:
             try:
                 return work()
             except DBAPIError as exc:
-                if not _transient(exc):
+                if not transient_error(exc):
                     raise
                 if attempt == WRITE_ATTEMPTS:
                     raise StorageBusyError("The case database is busy with other users' changes and stayed locked "
