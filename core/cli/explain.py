@@ -22,44 +22,6 @@ def parse_methods(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _read_mask(folder, image_id: str, size: tuple[int, int]):
-    """(boolean mask, None) or (None, reason it cannot be used)."""
-    import numpy as np
-    from PIL import Image
-
-    from ..data import mask_path
-    from ..localisation import mask_problem
-
-    path = mask_path(folder, image_id)
-    if not path.is_file():
-        return None, "no mask file"
-    try:
-        with Image.open(path) as img:
-            mask = np.asarray(img.convert("L")) > 127
-    except OSError:
-        return None, "unreadable mask"
-    if mask.shape != (size[1], size[0]):
-        return None, "mask and image differ in size"
-    problem = mask_problem(mask)
-    return (None, problem) if problem else (mask, None)
-
-
-def _select(records, split: str, config: dict, limit: int, per_class: int):
-    from ..data import lesion_split
-
-    if split == "validation":
-        _, records = lesion_split(records, config.get("val_fraction", 0.2), config.get("seed", 42))
-    if per_class:
-        taken: dict[str, int] = {}
-        picked = []
-        for rec in records:
-            if taken.get(rec.dx, 0) < per_class:
-                taken[rec.dx] = taken.get(rec.dx, 0) + 1
-                picked.append(rec)
-        records = picked
-    return records[:limit] if limit else records
-
-
 def _fmt(x: float, digits: int = 3) -> str:
     return "–" if x != x else f"{x:.{digits}f}"
 
@@ -89,37 +51,8 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-REFERENCE = "centre-gaussian"
-# Lesion size as a share of the frame: small lesions fall below the CAM's coarse grid; large ones are
-# where the centre prior is hard to beat. Quartiles on HAM10000 validation: 13 %, 23 %, 38 %.
-LESION_SIZE_EDGES = (0.0, 0.05, 0.15, 0.35, 1.01)
 MIN_GROUP_FOR_STAR = 20  # a bootstrap interval over a handful of images says little
-SCORES = (("energy_inside", "energy inside"), ("pointing", "pointing game"), ("iou", "IoU"))
-
-
-def paired_against_centre(per_image: list[dict], methods: list[str], classes: list[str],
-                          by_correctness: bool) -> dict:
-    """Each method against the centre prior on the same images: overall, by true class and, when the
-    heatmap is of the predicted class, split by whether that prediction was right."""
-    import numpy as np
-
-    from ..localisation import paired_comparison
-
-    def compare(rows: list[dict], method: str, score: str) -> dict:
-        reference = np.array([r[REFERENCE][score] for r in rows])
-        result = paired_comparison(np.array([r[method][score] for r in rows]), reference)
-        return {**result.__dict__, "reference": float(reference.mean()) if rows else float("nan")}
-
-    groups = {"all": per_image, **{c: [r for r in per_image if r["dx"] == c] for c in classes}}
-    if by_correctness:
-        groups["prediction right"] = [r for r in per_image if r["target"] == r["dx"]]
-        groups["prediction wrong"] = [r for r in per_image if r["target"] != r["dx"]]
-    for low, high in zip(LESION_SIZE_EDGES, LESION_SIZE_EDGES[1:]):
-        name = (f"lesion < {high:.0%} of frame" if low == 0 else f"lesion ≥ {low:.0%} of frame" if high > 1
-                else f"lesion {low:.0%}–{high:.0%} of frame")
-        groups[name] = [r for r in per_image if low <= r["mask_coverage"] < high]
-    return {method: {group: {score: compare(rows, method, score) for score, _ in SCORES}
-                     for group, rows in groups.items()} for method in methods}
+SCORE_TITLES = {"energy_inside": "energy inside", "pointing": "pointing game", "iou": "IoU"}
 
 
 def _signed(x: float) -> str:
@@ -134,10 +67,10 @@ def format_paired(report: dict) -> str:
     labels = {row["name"]: row["label"] for row in report["rows"]}
     lines = ["Against the centre prior, image by image: mean difference (method − centre Gaussian) with a 95 % "
              "bootstrap interval, and the share of images where the method scores higher / lower", "",
-             "| heatmap | " + " | ".join(title for _, title in SCORES) + " |", "|---|" + "---|" * len(SCORES)]
+             "| heatmap | " + " | ".join(SCORE_TITLES.values()) + " |", "|---|" + "---|" * len(SCORE_TITLES)]
     for method, groups in paired.items():
         cells = []
-        for score, _ in SCORES:
+        for score in SCORE_TITLES:
             c = groups["all"][score]
             cells.append(f"{_signed(c['mean_difference'])} [{_signed(c['ci_low'])}, {_signed(c['ci_high'])}] · "
                          f"{_fmt(c['wins'], 2)} / {_fmt(c['losses'], 2)}")
@@ -159,71 +92,12 @@ def format_paired(report: dict) -> str:
     return "\n".join(lines)
 
 
-def measure_faithfulness(classifier, prepared, explanations, image_id: str, out: dict) -> None:
-    """ROAD both ways and highlighted-only for each heatmap and for the centre prior on the same
-    model grid (the same target class), so that "removing the hot 20 % hurts" can be compared with
-    what removing the middle of the image does anyway."""
-    from ..explain import Explanation
-    from ..faithfulness import FaithfulnessError, faithfulness
-    from ..localisation import centre_gaussian
-
-    grid = explanations[0].model_grid
-    centre = Explanation(heatmap=centre_gaussian(grid.shape), method=REFERENCE, target=explanations[0].target,
-                         model_grid=centre_gaussian(grid.shape))
-    out[image_id] = {}
-    for explanation in [*explanations, centre]:
-        try:
-            out[image_id][explanation.method] = faithfulness(classifier, prepared, explanation)
-        except FaithfulnessError as exc:
-            out[image_id][explanation.method] = str(exc)
-
-
-def _faith_row(f) -> dict:
-    return {"probability": f.probability, "without_most_relevant": f.without_most_relevant,
-            "without_least_relevant": f.without_least_relevant, "highlighted_only": f.highlighted_only,
-            "road_gap": f.road_gap}
-
-
-def faithfulness_summary(per_image: list[dict], names: list[str]) -> dict:
-    """Per heatmap: mean relative change of the class probability under each perturbation, the mean
-    ROAD gap, the share of maps read as clearly faithful / clearly unfaithful, and the gap paired
-    against the centre prior's on the same images."""
-    import numpy as np
-
-    from ..faithfulness import CLEAR_GAP
-    from ..localisation import paired_comparison
-
-    def rows_for(name: str) -> list[dict]:
-        return [r["faithfulness"][name] for r in per_image if isinstance(r["faithfulness"].get(name), dict)]
-
-    def relative(rows: list[dict], key: str) -> float:
-        return float(np.mean([(r[key] - r["probability"]) / r["probability"] for r in rows])) if rows else float("nan")
-
-    summary = {}
-    for name in names:
-        rows = rows_for(name)
-        gaps = np.array([r["road_gap"] for r in rows])
-        both = [r for r in per_image if all(isinstance(r["faithfulness"].get(n), dict) for n in (name, REFERENCE))]
-        paired = paired_comparison(np.array([r["faithfulness"][name]["road_gap"] for r in both]),
-                                   np.array([r["faithfulness"][REFERENCE]["road_gap"] for r in both]))
-        summary[name] = {
-            "n": len(rows), "not_measured": len(per_image) - len(rows),
-            "without_most_relevant": relative(rows, "without_most_relevant"),
-            "without_least_relevant": relative(rows, "without_least_relevant"),
-            "highlighted_only": relative(rows, "highlighted_only"),
-            "road_gap": float(gaps.mean()) if rows else float("nan"),
-            "clearly_faithful": float((gaps > CLEAR_GAP).mean()) if rows else float("nan"),
-            "clearly_unfaithful": float((gaps < -CLEAR_GAP).mean()) if rows else float("nan"),
-            "gap_vs_centre": paired.__dict__,
-        }
-    return summary
-
-
 def _percent(x: float) -> str:
     return "–" if x != x else f"{x * 100:+.0f} %"
 
 
 def format_faithfulness(report: dict) -> str:
+    from ..explain_eval import REFERENCE
     from ..faithfulness import CLEAR_GAP, DEFAULT_FRACTION
 
     labels = {row["name"]: row["label"] for row in report["rows"]}
@@ -245,39 +119,21 @@ def format_faithfulness(report: dict) -> str:
     return "\n".join(lines)
 
 
-def worst_cases_sheet(classifier, folder, rows: list[dict], method: str) -> bytes:
-    """A PNG grid of the given images: the method's heatmap over the image, the lesion mask in green.
-    For looking at failures (rulers, hair, dark corners, ink); derived from the data set's images, so
-    keep it beside the data, not in the repository."""
-    from ..data import image_path
-    from ..explain import explain_prepared
-    from ..figures import figure_png, heatmap_overlay, mask_outline
-    from ..imaging import load_image
-
-    tiles = []
-    for row in rows:
-        image = load_image(image_path(folder, row["image_id"])).image
-        mask, _ = _read_mask(folder, row["image_id"], image.size)
-        heatmap = explain_prepared(classifier, classifier.prepare(image), method, row["target"]).heatmap
-        picture = heatmap_overlay(image, heatmap, 0.5)
-        tiles.append((mask_outline(picture, mask) if mask is not None else picture,
-                      f"{row['image_id']} · true {row['dx']} · map of {row['target']} · "
-                      f"{row[method]['energy_inside']:.0%} inside"))
-    return figure_png(tiles, columns=4, tile_width=300)
-
-
 def _explain_eval(args: argparse.Namespace) -> int:
     import json
-    import time
-    from collections import Counter
     from pathlib import Path
 
     from tqdm import tqdm
 
-    from ..data import DataError, image_path, read_metadata
-    from ..explain import CAM_METHODS, explain_many
-    from ..imaging import ImageError, load_image
-    from ..localisation import BASELINES, CENTRE_PRIOR_SIGMA, LocalisationError, LocalisationTally, localise
+    from ..data import DataError, read_metadata
+    from ..explain import CAM_METHODS
+    from ..explain_eval import (
+        ExplainEvalOptions,
+        evaluate_explanations,
+        select_records,
+        worst_cases_sheet,
+    )
+    from ..localisation import CENTRE_PRIOR_SIGMA
     from .classifier import _load_classifier
 
     try:
@@ -296,79 +152,29 @@ def _explain_eval(args: argparse.Namespace) -> int:
     classifier = _load_classifier(args)
     if classifier is None:
         return 2
-    records = _select(records, args.split, classifier.meta.training.get("config", {}), args.limit, args.per_class)
+    records = select_records(records, args.split, classifier.meta.training.get("config", {}), args.limit,
+                             args.per_class)
     if not records:
         _err("no images selected")
         return 1
-
-    tallies = {name: LocalisationTally() for name in [*methods, *BASELINES]}
-    empty: Counter[str] = Counter()
-    skipped: Counter[str] = Counter()
-    per_image: list[dict] = []
-    wall: list[float] = []
-    faithful: dict[str, dict] = {}  # image_id -> heatmap -> Faithfulness, or why it was not measured
-    baseline_maps: dict[tuple[int, int], dict] = {}
-    for rec in tqdm(records, desc="explain-eval", file=sys.stderr, disable=args.quiet):
-        try:
-            image = load_image(image_path(args.data, rec.image_id)).image
-        except ImageError as exc:
-            skipped[f"image unreadable ({exc})"] += 1
-            continue
-        mask, problem = _read_mask(args.data, rec.image_id, image.size)
-        if problem:
-            skipped[problem] += 1
-            continue
-        target = rec.dx if args.target == "true" else None
-        start = time.perf_counter()
-        prepared = classifier.prepare(image)
-        explanations = explain_many(classifier, prepared, methods, [target],
-                                    aug_smooth=args.aug_smooth, eigen_smooth=args.eigen_smooth)
-        wall.append(time.perf_counter() - start)
-        if args.faithfulness:
-            measure_faithfulness(classifier, prepared, explanations, rec.image_id, faithful)
-        if mask.shape not in baseline_maps:
-            baseline_maps[mask.shape] = {name: make(mask.shape) for name, make in BASELINES.items()}
-        try:
-            scores = {exp.method: localise(exp.heatmap, mask, args.threshold) for exp in explanations}
-            scores |= {name: localise(heat, mask, args.threshold) for name, heat in baseline_maps[mask.shape].items()}
-        except LocalisationError as exc:
-            skipped[f"not comparable ({exc})"] += 1
-            continue
-        for exp in explanations:
-            tallies[exp.method].add(rec.dx, scores[exp.method], exp.seconds)
-            empty[exp.method] += int(exp.heatmap.max() <= 0)
-        for name in BASELINES:
-            tallies[name].add(rec.dx, scores[name])
-        per_image.append({"image_id": rec.image_id, "dx": rec.dx, "target": explanations[0].target,
-                          **({"faithfulness": {m: f if isinstance(f, str) else _faith_row(f)
-                                               for m, f in faithful[rec.image_id].items()}}
-                             if args.faithfulness else {}),
-                          "mask_coverage": float(mask.mean()),
-                          **{m: {"energy_inside": r.energy_inside, "pointing": r.pointing_hit, "iou": r.iou}
-                             for m, r in scores.items()}})
-
-    scored = len(per_image)
-    if not scored:
+    options = ExplainEvalOptions(methods=tuple(methods), target=args.target, threshold=args.threshold,
+                                 aug_smooth=args.aug_smooth, eigen_smooth=args.eigen_smooth,
+                                 faithfulness=args.faithfulness)
+    report = evaluate_explanations(
+        classifier, args.data, records, options,
+        progress=lambda items: tqdm(items, desc="explain-eval", file=sys.stderr, disable=args.quiet))
+    report["split"] = args.split
+    per_image, skipped = report["images"], report["skipped"]
+    if not per_image:
         _err("no image could be scored: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
         return 1
-    classes = [c for c in classifier.classes if any(row["dx"] == c for row in per_image)]
-    rows = [{"name": m, "label": CAM_METHODS[m].label, "summary": tallies[m].summary(),
-             "seconds_per_image": tallies[m].seconds_per_image, "empty": empty[m]} for m in methods]
-    rows += [{"name": b, "label": f"{b} (baseline)", "summary": tallies[b].summary(),
-              "seconds_per_image": float("nan"), "empty": None} for b in BASELINES]
-    report = {"paired": paired_against_centre(per_image, methods, classes, args.target == "predicted"),
-              "model_version": classifier.meta.version, "data": str(args.data), "split": args.split,
-              "target": args.target, "threshold": args.threshold, "centre_prior_sigma": CENTRE_PRIOR_SIGMA,
-              "aug_smooth": args.aug_smooth, "eigen_smooth": args.eigen_smooth, "selected": len(records),
-              "scored": scored, "skipped": dict(skipped), "classes": classes, "rows": rows,
-              "all_methods_seconds_per_image": sum(wall) / len(wall)}
 
     skipped_text = ", ".join(f"{k}: {v}" for k, v in skipped.items()) or "none"
     target_text = ("the true class" if args.target == "true"
                    else "the predicted class (top class of the un-augmented forward pass)")
     print(f"Heatmap localisation against lesion masks — model {classifier.meta.version}, {args.data} "
           f"({args.split} split)")
-    print(f"{len(records)} images selected, {scored} scored; skipped: {skipped_text}.")
+    print(f"{len(records)} images selected, {len(per_image)} scored; skipped: {skipped_text}.")
     print(f"Heatmap of {target_text}; IoU region = heatmap ≥ {args.threshold:g} × its maximum; centre prior: "
           f"Gaussian with σ = {CENTRE_PRIOR_SIGMA:g} × the short side"
           + ("; aug_smooth" if args.aug_smooth else "") + ("; eigen_smooth" if args.eigen_smooth else "") + ".")
@@ -378,8 +184,7 @@ def _explain_eval(args: argparse.Namespace) -> int:
     print(format_report(report))
     print()
     print(format_paired(report))
-    if args.faithfulness:
-        report["faithfulness"] = faithfulness_summary(per_image, [*methods, REFERENCE])
+    if "faithfulness" in report:
         print()
         print(format_faithfulness(report))
     first = methods[0]
@@ -394,7 +199,6 @@ def _explain_eval(args: argparse.Namespace) -> int:
         Path(args.sheet).write_bytes(worst_cases_sheet(classifier, args.data, worst, first))
         print(f"\nContact sheet of these {len(worst)} images: {args.sheet}")
     if args.json:
-        report["images"] = per_image
         Path(args.json).write_text(json.dumps(report, indent=2, allow_nan=True))
     return 0
 
