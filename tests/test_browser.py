@@ -21,3 +21,18 @@ def test_upload_shows_probabilities_heatmap_and_notice():
         assert driver.find_elements("css selector", ".js-plotly-plot"), "the probability chart is not drawn"
         images = [img for img in driver.find_elements("css selector", "img") if img.size["width"] > 200]
         assert images, "the Grad-CAM overlay is not shown"
+
+
+def test_explanation_lab_draws_one_overlay_per_default_method():
+    with running_app() as url, chromium() as driver:
+        driver.get(f"{url}/explanation_lab")
+        wait_for_text(driver, "What a CAM does and does not tell you")
+        upload(driver, HAM_DIR / "images" / "ISIC_0024306.jpg")
+        wait_for_text(driver, "Download figure (PNG)")
+        wait_for_text(driver, "ROAD")
+        body = driver.find_element("tag name", "body").text
+        for method in ("Grad-CAM ·", "Grad-CAM++ ·", "EigenCAM ·"):
+            assert method in body, f"no overlay captioned {method!r}"
+        drawn = [img for img in driver.find_elements("css selector", "img")
+                 if img.size["width"] > 150 and driver.execute_script("return arguments[0].naturalWidth", img) > 0]
+        assert len(drawn) >= 3, f"{len(drawn)} overlays drawn, expected one per default method"
