@@ -23,6 +23,7 @@ import torch  # noqa: E402
 from pytorch_grad_cam import GradCAM  # noqa: E402
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget  # noqa: E402
 
+from benchmarks.timing import row, timed  # noqa: E402
 from core.classifier import Classifier  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.data import image_path, lesion_split, read_metadata  # noqa: E402
@@ -40,22 +41,6 @@ def images(n: int):
 
     rng = np.random.default_rng(0)
     return [Image.fromarray(rng.integers(0, 255, (256, 341, 3), dtype=np.uint8)) for _ in range(n)], "synthetic"
-
-
-def timed(fn, items, warm_up: bool = True) -> np.ndarray:
-    """Milliseconds per call, after one warm-up call (lazy initialisation is not per-image cost)."""
-    if warm_up:
-        fn(items[0])
-    out = []
-    for item in items:
-        start = time.perf_counter()
-        fn(item)
-        out.append((time.perf_counter() - start) * 1000)
-    return np.array(out)
-
-
-def row(name: str, ms: np.ndarray) -> None:
-    print(f"{name:52s} {np.percentile(ms, 50):9.1f} {np.percentile(ms, 95):9.1f} {len(ms):4d}")
 
 
 def main() -> None:

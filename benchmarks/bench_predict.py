@@ -11,7 +11,6 @@ import argparse
 import os
 import platform
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +20,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from benchmarks.timing import row, timed  # noqa: E402
 from core.classifier import Classifier  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.data import image_path, read_metadata  # noqa: E402
@@ -43,16 +43,6 @@ def images(n: int):
         Image.fromarray(rng.integers(0, 255, (450, 600, 3), dtype=np.uint8)).save(buffer, format="JPEG")
         out.append(buffer.getvalue())
     return out, "synthetic"
-
-
-def timed(fn, items) -> np.ndarray:
-    fn(items[0])  # warm-up: first call pays for lazy initialisation
-    out = []
-    for item in items:
-        t0 = time.perf_counter()
-        fn(item)
-        out.append((time.perf_counter() - t0) * 1000)
-    return np.array(out)
 
 
 def main() -> None:
@@ -80,13 +70,11 @@ def main() -> None:
         ("Grad-CAM alone (top class given)", lambda im: explain_prepared(clf, clf.prepare(im), "gradcam", "mel")),
         ("predict (TTA) + Grad-CAM", predict_plus_cam),
     ]
-    print(f"{'step':44s} {'p50 ms':>8s} {'p95 ms':>8s}")
+    print(f"{'step (one image)':48s} {'p50 ms':>9s} {'p95 ms':>9s} {'n':>4s}")
     for name, fn in rows:
-        ms = timed(fn, imgs)
-        print(f"{name:44s} {np.percentile(ms, 50):8.1f} {np.percentile(ms, 95):8.1f}")
-    ms = timed(lambda data: predict_plus_cam(decode_image(data).image), files)
-    print(f"{'file bytes -> decode + predict (TTA) + Grad-CAM':44s} {np.percentile(ms, 50):8.1f} "
-          f"{np.percentile(ms, 95):8.1f}")
+        row(name, timed(fn, imgs), width=48)
+    row("file bytes -> decode + predict (TTA) + Grad-CAM", timed(lambda data: predict_plus_cam(decode_image(data).image), files),
+        width=48)
 
 
 if __name__ == "__main__":

@@ -137,18 +137,11 @@ def ham_records(folder: str, val_fraction: float, seed: int) -> tuple[list, froz
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def ham_mask(folder: str, image_id: str) -> np.ndarray | None:
-    """The lesion mask of a HAM10000 image as booleans, or None when there is none or it is unreadable."""
-    from PIL import Image
+def ham_mask(folder: str, image_id: str, size: tuple[int, int]) -> tuple[np.ndarray | None, str | None]:
+    """(the lesion mask of a HAM10000 image as booleans, None), or (None, why it cannot be used)."""
+    from core.explain_eval import read_mask
 
-    from core.data import mask_path
-
-    path = mask_path(folder, image_id)
-    try:
-        with Image.open(path) as img:
-            return np.asarray(img.convert("L")) > 127
-    except OSError:
-        return None
+    return read_mask(folder, image_id, size)
 
 
 @st.cache_data(show_spinner=False)

@@ -8,6 +8,7 @@ from core import figures
 from core.explain import CAM_METHODS
 from core.faithfulness import FaithfulnessError, view_to_image
 from core.imaging import UPLOAD_EXTENSIONS
+from core.localisation import centre_gaussian, localise
 from dashboard import components as ui
 from dashboard import resources
 
@@ -35,7 +36,7 @@ if model is None:
     st.stop()
 
 source = st.radio("Image source", ["Upload an image", "HAM10000 folder"], horizontal=True)
-mask = None
+mask, use_mask = None, False
 if source == "Upload an image":
     upload = st.file_uploader("Dermoscopy image (JPEG, PNG, WebP, TIFF or BMP)", type=UPLOAD_EXTENSIONS)
     if upload is None:
@@ -72,15 +73,13 @@ else:
     st.markdown(f"**{record.image_id}** — ground truth: **{record.dx}** ({CLASS_NAMES[record.dx]}) · "
                 f"age {record.age if record.age is not None else 'unknown'} · {record.sex} · {record.localization}"
                 + (" · validation split" if record.image_id in validation_ids else " · training split"))
-    if st.checkbox("Outline the lesion mask", value=True):
-        mask = resources.ham_mask(str(folder), record.image_id)
-        if mask is None:
-            st.caption("This image has no readable lesion mask.")
+    use_mask = st.checkbox("Outline the lesion mask and score each heatmap against it", value=True)
 
 key, decoded = resources.decode_or_stop(name, data)
-if mask is not None and mask.shape != (decoded.size[1], decoded.size[0]):
-    st.caption("The lesion mask does not match the image's size, so it is not drawn.")
-    mask = None
+if use_mask:
+    mask, problem = resources.ham_mask(str(settings.ham10000_dir), name, decoded.size)
+    if problem:
+        st.caption(f"The lesion mask is not used: {problem}.")
 
 with st.spinner("Analysing…"):
     prediction = resources.predict(key, decoded, model.meta.version)
@@ -117,6 +116,8 @@ with st.spinner("Computing heatmaps…"):
                                           aug_smooth, eigen_smooth)
 smoothing = ("aug" if aug_smooth else "") + ("eigen" if eigen_smooth else "")
 tiles, first_views = [], None
+# The same image's score for a plain blob on its centre: a heatmap tells us more only where it beats this.
+centre = localise(centre_gaussian(mask.shape), mask) if mask is not None else None
 cells = st.columns(min(COLUMNS, len(explanations)))
 for position, explanation in enumerate(explanations):
     picture = figures.heatmap_overlay(decoded.image, explanation.heatmap, opacity)
@@ -126,6 +127,11 @@ for position, explanation in enumerate(explanations):
     reading = ""
     with cells[position % len(cells)]:
         st.image(picture, caption=caption, width="stretch")
+        if mask is not None:
+            place = localise(explanation.heatmap, mask)
+            st.caption(f"**On the lesion:** {place.energy_inside:.0%} of the heatmap "
+                       f"(centre prior {centre.energy_inside:.0%}); peak "
+                       + ("inside" if place.pointing_hit >= 0.5 else "**outside**") + " the lesion.")
         if measure:
             try:
                 with st.spinner("Measuring faithfulness…"):
@@ -145,7 +151,9 @@ for position, explanation in enumerate(explanations):
 
 st.caption(f"Heatmaps computed in {sum(e.seconds for e in explanations):.2f} s in all (methods sharing one "
            "forward pass count it once each). Probabilities are calibrated, without flip augmentation."
-           + (" The green line is the lesion mask." if mask is not None else ""))
+           + (" The green line is the lesion mask; \"on the lesion\" is the share of each heatmap's weight "
+              "inside it, beside what a blob on the image centre gets (see the model card for these scores over "
+              "the whole validation split)." if mask is not None else ""))
 st.download_button("Download figure (PNG)", data=figures.figure_png(tiles, min(COLUMNS, len(tiles)),
                                                                title=f"{name} — DermaDesk {model.meta.version}"),
                    file_name=f"dermadesk-cams-{key[:8]}.png", mime="image/png")

@@ -128,6 +128,17 @@ def tmp_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return data_dir
 
 
+@pytest.fixture
+def case_store(tmp_data_dir: Path):
+    """An empty SQLite case store in the test's data directory, closed afterwards."""
+    from core.cases import CaseStore
+    from core.config import Settings
+
+    opened = CaseStore.open(Settings.from_env())
+    yield opened
+    opened.close()
+
+
 @pytest.fixture(scope="session")
 def mini_kb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The four-document test knowledge base (read-only: copy it before editing)."""

@@ -4,9 +4,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.cases import CaseStore, QueueFilter, Verdict
+from core.cases import QueueFilter, Verdict
 from core.checklist import ChecklistAnswers, checklist_finding, score_checklist
-from core.config import Settings
 from core.triage import assess, combine
 from tests.support import HAM_DIR, ROOT, requires_ham, requires_model
 from tests.test_cases import make_prediction, sample_case
@@ -18,10 +17,8 @@ EMERGENCY_NOTE = "Fever of 39 and a purple rash that does not blanch on the legs
 
 
 @pytest.fixture
-def store(tmp_data_dir):
-    opened = CaseStore.open(Settings.from_env())
-    yield opened
-    opened.close()
+def store(case_store):
+    return case_store
 
 
 @pytest.fixture

@@ -100,6 +100,14 @@ def test_ham_folder_shows_ground_truth_and_mask(monkeypatch):
     assert "ground truth: **mel**" in text and "validation split" in text
     assert "green line is the lesion mask" in text
     assert any(c.startswith("Grad-CAM ·") for c in _captions(at))
+    # Each heatmap is scored against the mask, beside the centre prior on the same image.
+    scores = [c.value for c in at.caption if c.value.startswith("**On the lesion:**")]
+    assert len(scores) == 1 and "centre prior" in scores[0] and "the lesion." in scores[0], scores
+
+    at.checkbox[0].uncheck().run()  # no mask: no outline, no score
+    assert not at.exception, at.exception
+    assert not [c for c in at.caption if c.value.startswith("**On the lesion:**")]
+    assert "green line is the lesion mask" not in _texts(at)
 
 
 def test_missing_ham_folder_is_explained(monkeypatch, tmp_path):

@@ -7,9 +7,8 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from core.cases import CaseStore, Verdict
+from core.cases import Verdict
 from core.checklist import ChecklistAnswers, checklist_finding, score_checklist
-from core.config import Settings
 from core.reports import ReportError, clinician_report, find_unicode_fonts, patient_summary, to_latin1
 from core.triage import assess, combine
 from tests.test_cases import make_prediction, sample_case
@@ -18,10 +17,8 @@ NOTE = "Changing mole on the back, irregular border and several colours, now 9 m
 
 
 @pytest.fixture
-def store(tmp_data_dir):
-    opened = CaseStore.open(Settings.from_env())
-    yield opened
-    opened.close()
+def store(case_store):
+    return case_store
 
 
 @pytest.fixture
