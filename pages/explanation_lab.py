@@ -71,7 +71,7 @@ else:
         st.error(f"{record.image_id} cannot be read: {exc.strerror or exc}.")
         st.stop()
     st.markdown(f"**{record.image_id}** — ground truth: **{record.dx}** ({CLASS_NAMES[record.dx]}) · "
-                f"age {record.age if record.age is not None else 'unknown'} · {record.sex} · {record.localization}"
+                f"age {f'{record.age:g}' if record.age is not None else 'unknown'} · {record.sex} · {record.localization}"
                 + (" · validation split" if record.image_id in validation_ids else " · training split"))
     use_mask = st.checkbox("Outline the lesion mask and score each heatmap against it", value=True)
 
@@ -144,13 +144,15 @@ for position, explanation in enumerate(explanations):
                 reading = result.reading
                 st.caption(f"**ROAD** (20 % removed): most relevant → {result.without_most_relevant:.0%}, "
                            f"least relevant → {result.without_least_relevant:.0%} · **highlighted only** → "
-                           f"{result.highlighted_only:.0%} · unperturbed {result.probability:.0%}")
+                           f"{result.highlighted_only:.0%} · unperturbed {result.probability:.0%} (one un-flipped view)")
                 st.caption(reading)
                 first_views = first_views or (caption, result.views)
     tiles.append((picture, f"{caption}. {reading}".strip()))
 
 st.caption(f"Heatmaps computed in {sum(e.seconds for e in explanations):.2f} s in all (methods sharing one "
-           "forward pass count it once each). Probabilities are calibrated, without flip augmentation."
+           "forward pass count it once each). Percentages beside the class names are the calibrated probabilities "
+           "the app shows (averaged over 4 flips); the faithfulness tests re-score single un-flipped views, so "
+           "their unperturbed value can differ a little."
            + (" The green line is the lesion mask; \"on the lesion\" is the share of each heatmap's weight "
               "inside it, beside what a blob on the image centre gets (see the model card for these scores over "
               "the whole validation split)." if mask is not None else ""))

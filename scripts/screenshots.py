@@ -39,6 +39,15 @@ def main() -> None:
         wait_for_text(driver, "[1]", timeout=120)
         time.sleep(2)
         full_page_screenshot(driver, OUT / "chat.png")
+
+        driver.get(f"{url}/explanation_lab")
+        wait_for_text(driver, "What a CAM does and does not tell you")
+        driver.find_element("xpath", "//*[text()='HAM10000 folder']").click()  # the first validation image
+        wait_for_text(driver, "ground truth")
+        wait_for_text(driver, "Download figure (PNG)", timeout=300)
+        wait_for_text(driver, "On the lesion")
+        time.sleep(3)
+        full_page_screenshot(driver, OUT / "explanation_lab.png")
     print(f"screenshots written to {OUT}")
 
 
