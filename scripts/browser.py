@@ -89,6 +89,13 @@ def wait_for_element(driver, css: str, timeout: float = 120):
     return WebDriverWait(driver, timeout).until(lambda d: d.find_elements("css selector", css))[0]
 
 
+def click_text(driver, text: str, timeout: float = 120) -> None:
+    """Click the element whose own text is exactly `text` (a radio label, a button), once it is drawn."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(lambda d: d.find_elements("xpath", f"//*[text()='{text}']"))[0].click()
+
+
 def upload(driver, path: Path) -> None:
     wait_for_element(driver, "input[type=file]").send_keys(str(path))
 

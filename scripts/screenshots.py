@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.browser import ROOT, chromium, full_page_screenshot, running_app, upload, wait_for_element, wait_for_text  # noqa: E402
+from scripts.browser import ROOT, chromium, click_text, full_page_screenshot, running_app, upload, wait_for_element, wait_for_text  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 IMAGE = ROOT.parent / "shared" / "data" / "ham10000" / "images" / "ISIC_0024315.jpg"  # a melanoma in the data set
@@ -42,7 +42,7 @@ def main() -> None:
 
         driver.get(f"{url}/explanation_lab")
         wait_for_text(driver, "What a CAM does and does not tell you")
-        driver.find_element("xpath", "//*[text()='HAM10000 folder']").click()  # the first validation image
+        click_text(driver, "HAM10000 folder")  # shows the first validation image
         wait_for_text(driver, "ground truth")
         wait_for_text(driver, "Download figure (PNG)", timeout=300)
         wait_for_text(driver, "On the lesion")
