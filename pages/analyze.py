@@ -2,9 +2,9 @@
 class, with the top three classes side by side."""
 import streamlit as st
 
+from core import figures
 from core.checklist import ITEMS, ChecklistAnswers, checklist_finding, score_checklist
 from core.config import CLASS_NAMES
-from core import figures
 from core.explain import CAM_METHODS
 from core.imaging import UPLOAD_EXTENSIONS
 from core.triage import TriageInputError, assess, classifier_finding, combine

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
+from core import figures
 from core.cases import (
     AGREEMENTS,
     MANAGEMENTS,
@@ -15,7 +16,6 @@ from core.cases import (
     database_url,
 )
 from core.checklist import ITEMS
-from core import figures
 from core.config import CLASS_NAMES, CLASSES, Settings
 from core.reports import clinician_report, patient_summary
 from dashboard import cases_ui

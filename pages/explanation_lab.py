@@ -2,9 +2,9 @@
 its faithfulness numbers, and an honest explainer of what a CAM can and cannot tell you."""
 import streamlit as st
 
+from core import figures
 from core.config import CLASS_NAMES
 from core.data import DataError, image_path
-from core import figures
 from core.explain import CAM_METHODS
 from core.faithfulness import FaithfulnessError, view_to_image
 from core.imaging import UPLOAD_EXTENSIONS

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from .features import COMPILED_FEATURES, fold_case
 from .measurements import read_measurements
 
-
 _SENTENCE_BREAK = re.compile(r"(?<=[.!])\s+|(?<=\?)\s+(?=[A-Z\"'(])|\n+")
 _NEGATION_BREAK = re.compile(
     r"[;:]|\s[-–—]+\s|\(|\)|\b(?:but|however|although|though|yet|except|apart from|aside from|whereas|while|now|since then|then|which)\b",

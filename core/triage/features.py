@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-
 _G = r"[^.;!?\n]"  # a character inside one sentence, for bounded gaps between words
 
 

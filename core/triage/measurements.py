@@ -5,7 +5,6 @@ import re
 
 from .features import NUM_WORD
 
-
 _NUM = r"(\d{1,3}(?:\.\d{1,2})?)"
 _TEMP_PREFIXED = re.compile(
     r"(?:\b(?:temp(?:erature|rature|erture)?|fever(?:ish)?|febrile|pyrexi(?:a|al)|tmax)|(?-i:\bT))"
