@@ -20,7 +20,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from PIL import Image
 
-from .cases import AGREEMENTS, MANAGEMENTS, CaseDetail
+from .cases import AGREEMENTS, MANAGEMENTS, CaseDetail, CaseStoreError
 from .checklist import ITEMS
 from .config import CLASS_NAMES, MALIGNANT
 from .figures import heatmap_overlay
@@ -292,14 +292,25 @@ def clinician_report(case: CaseDetail, *, unicode_fonts: bool = True) -> bytes:
     pdf.ln(1)
     _probability_chart(pdf, prediction.probabilities)
     pdf.ln(2)
-    with Image.open(case.images[0].path) as stored:
-        image = stored.convert("RGB")
-    panels = [(image, "Lesion image")]
-    heatmap = prediction.heatmap()
-    if heatmap is not None:
-        panels.append((heatmap_overlay(image, heatmap), f"{prediction.heatmap_method or 'Heatmap'} for "
-                                                        f"{prediction.heatmap_target}"))
-    _place_images(pdf, panels)
+    # A file lost from the image store must not cost the clinician the rest of the record.
+    try:
+        with Image.open(case.images[0].path) as stored:
+            image = stored.convert("RGB")
+    except OSError:
+        image = None
+        pdf.paragraph("The lesion image file is missing from the image store (`python -m core cases check` "
+                      "lists missing files); the report is otherwise complete.", size=9, bold=True)
+    try:
+        heatmap = prediction.heatmap()
+    except CaseStoreError as exc:
+        heatmap = None
+        pdf.paragraph(str(exc), size=9, bold=True)
+    if image is not None:
+        panels = [(image, "Lesion image")]
+        if heatmap is not None:
+            panels.append((heatmap_overlay(image, heatmap), f"{prediction.heatmap_method or 'Heatmap'} for "
+                                                            f"{prediction.heatmap_target}"))
+        _place_images(pdf, panels)
 
     pdf.heading("Clinical note")
     pdf.paragraph(case.note.strip() or "No note was recorded.")

@@ -123,7 +123,11 @@ with result_col:
                "malignant classes.")
 with image_col:
     image = _load_image(case)
-    heatmap = stored.heatmap()
+    try:
+        heatmap = stored.heatmap()
+    except CaseStoreError as exc:
+        heatmap = None
+        st.warning(str(exc))
     if image is not None:
         if heatmap is not None:
             opacity = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key=f"opacity-{case_id}")

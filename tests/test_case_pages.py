@@ -161,6 +161,19 @@ def test_case_page_shows_other_visits_side_by_side(store):
                       f"**This visit: case #{second.id}**, {second.created_at:%Y-%m-%d}"]
 
 
+def test_case_page_survives_lost_image_files(store):
+    saved = store.create_case(sample_case(3, heatmap_target="mel"), actor="Dr A")
+    case = store.get_case(saved.id)
+    case.prediction.heatmap_path.unlink()
+    case.images[0].path.unlink()
+    at = _open(CASE, saved.id)
+    assert not at.exception, at.exception
+    texts = [e.value for e in at.error] + [w.value for w in at.warning]
+    assert any("heatmap file is missing" in t for t in texts), texts
+    assert any("image file of case" in t for t in texts), texts
+    assert "Clinician report (PDF)" in _downloads(at)  # the record can still be exported
+
+
 @pytest.mark.parametrize("case, message", [(99, "There is no case #99"), ("abc", "is not a case number"),
                                            ("-3", "is not a case number")])
 def test_case_page_handles_unknown_cases(store, case, message):

@@ -314,3 +314,9 @@ def test_explain_eval_refuses_bad_arguments(tmp_path, capsys):
     assert "metadata.csv" in capsys.readouterr().err
     assert main(["explain-eval", "--data", str(folder), "--threshold", "0"]) == 2
     assert "--threshold" in capsys.readouterr().err
+    assert main(["explain-eval", "--data", str(folder), "--limit", "-1"]) == 2
+    assert "--limit must be 0 or more" in capsys.readouterr().err
+    assert main(["explain-eval", "--data", str(folder), "--sheet", str(tmp_path / "s.png")]) == 2
+    assert "give --worst N" in capsys.readouterr().err
+    assert main(["explain-eval", "--data", str(folder), "--json", str(tmp_path / "no" / "such" / "r.json")]) == 2
+    assert "not a file in an existing folder" in capsys.readouterr().err

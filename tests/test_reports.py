@@ -58,6 +58,16 @@ def test_clinician_report_has_every_section(reviewed_case):
     assert len(images) == 2  # lesion image and heatmap overlay
 
 
+def test_clinician_report_is_written_even_when_image_files_are_lost(reviewed_case):
+    reviewed_case.prediction.heatmap_path.unlink()
+    reviewed_case.images[0].path.unlink()
+    reader, text = _text(clinician_report(reviewed_case))
+    flat = re.sub(r"\s+", " ", text)
+    assert "lesion image file is missing" in flat and "heatmap file is missing" in flat
+    assert "Atypical network" in flat and "History" in flat  # the rest of the record is there
+    assert not [img for page in reader.pages for img in page.images]
+
+
 def test_clinician_report_without_unicode_font_maps_text_to_latin1(reviewed_case):
     _, text = _text(clinician_report(reviewed_case, unicode_fonts=False))
     flat = re.sub(r"\s+", " ", text)

@@ -12,7 +12,7 @@ from PIL import Image
 from ..checklist import ChecklistResult
 from ..config import CLASS_NAMES, CLASSES
 from ..triage import LEVELS, Assessment, Finding
-from .errors import CaseInputError
+from .errors import CaseInputError, CaseStoreError
 from .vocabulary import AGREEMENTS, MANAGEMENTS, MAX_COMMENT_CHARS, STATUSES
 
 if TYPE_CHECKING:
@@ -151,11 +151,16 @@ class StoredPrediction:
                           out_of_distribution=self.out_of_distribution, ood_score=self.ood_score)
 
     def heatmap(self) -> np.ndarray | None:
-        """The stored heatmap as float32 in [0, 1], or None if none was saved."""
+        """The stored heatmap as float32 in [0, 1], or None if none was saved. Raises CaseStoreError
+        when one was saved but its file is missing or unreadable."""
         if self.heatmap_path is None:
             return None
-        with Image.open(self.heatmap_path) as img:
-            return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+        try:
+            with Image.open(self.heatmap_path) as img:
+                return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+        except OSError:
+            raise CaseStoreError("The saved heatmap file is missing from the image store or unreadable; run "
+                                 "`python -m core cases check` to list missing files.") from None
 
 
 @dataclass(frozen=True)

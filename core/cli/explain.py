@@ -144,6 +144,18 @@ def _explain_eval(args: argparse.Namespace) -> int:
     if not 0.0 < args.threshold <= 1.0:
         _err(f"--threshold must be in (0, 1], got {args.threshold}")
         return 2
+    for flag, value in (("--limit", args.limit), ("--per-class", args.per_class), ("--worst", args.worst)):
+        if value < 0:
+            _err(f"{flag} must be 0 or more, got {value}")
+            return 2
+    if args.sheet and not args.worst:
+        _err("--sheet draws the --worst images: give --worst N as well")
+        return 2
+    for flag, target in (("--json", args.json), ("--sheet", args.sheet)):
+        # Checked before a run that can take many minutes, not after it.
+        if target and (Path(target).is_dir() or not Path(target).resolve().parent.is_dir()):
+            _err(f"{flag} {target}: not a file in an existing folder")
+            return 2
     try:
         records = read_metadata(args.data)
     except DataError as exc:
@@ -195,11 +207,15 @@ def _explain_eval(args: argparse.Namespace) -> int:
             print(f"  {row['image_id']}  dx={row['dx']:5s} heatmap of {row['target']:5s} "
                   f"energy inside {row[first]['energy_inside']:.3f}  pointing {row[first]['pointing']:.2f}  "
                   f"lesion {row['mask_coverage']:.1%} of frame")
-    if args.sheet and worst:
-        Path(args.sheet).write_bytes(worst_cases_sheet(classifier, args.data, worst, first))
-        print(f"\nContact sheet of these {len(worst)} images: {args.sheet}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2, allow_nan=True))
+    try:
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, indent=2, allow_nan=True))
+        if args.sheet and worst:
+            Path(args.sheet).write_bytes(worst_cases_sheet(classifier, args.data, worst, first))
+            print(f"\nContact sheet of these {len(worst)} images: {args.sheet}")
+    except OSError as exc:
+        _err(f"could not write {exc.filename}: {exc.strerror} (the report above is complete)")
+        return 1
     return 0
 
 
