@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from .config import CLASSES
+from .localisation import mask_problem
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,22 @@ def mask_path(folder: str | Path, image_id: str) -> Path:
     return Path(folder) / "masks" / f"{image_id}.png"
 
 
+def read_lesion_mask(folder: str | Path, image_id: str, size: tuple[int, int]) -> tuple[np.ndarray | None, str | None]:
+    """(boolean mask, None), or (None, the reason it cannot be used)."""
+    path = mask_path(folder, image_id)
+    if not path.is_file():
+        return None, "no mask file"
+    try:
+        with Image.open(path) as img:
+            mask = np.asarray(img.convert("L")) > 127
+    except OSError:
+        return None, "unreadable mask"
+    if mask.shape != (size[1], size[0]):
+        return None, "mask and image differ in size"
+    problem = mask_problem(mask)
+    return (None, problem) if problem else (mask, None)
+
+
 def lesion_split(
     records: list[Record], val_fraction: float = 0.2, seed: int = 42
 ) -> tuple[list[Record], list[Record]]:
@@ -99,8 +117,6 @@ def lesion_split(
 
 def load_images(folder: str | Path, records: list[Record], size: tuple[int, int] | None = None) -> np.ndarray:
     """Decode every image once into one uint8 array (N, H, W, 3); `size` is (width, height)."""
-    from PIL import Image
-
     arrays = []
     for rec in records:
         with Image.open(image_path(folder, rec.image_id)) as img:

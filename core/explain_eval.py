@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from .classifier import Classifier
-from .data import Record, image_path, lesion_split, mask_path
+from .data import Record, image_path, lesion_split, read_lesion_mask
 from .explain import CAM_METHODS, Explanation, explain_many, explain_prepared
 from .faithfulness import CLEAR_GAP, FaithfulnessError, faithfulness
 from .figures import figure_png, heatmap_overlay, mask_outline
@@ -32,7 +31,6 @@ from .localisation import (
     LocalisationTally,
     centre_gaussian,
     localise,
-    mask_problem,
     paired_comparison,
 )
 from .transforms import Prepared, heatmap_to_original
@@ -52,22 +50,6 @@ class ExplainEvalOptions:
     aug_smooth: bool = False
     eigen_smooth: bool = False
     faithfulness: bool = False  # about 0.4 s per heatmap: use on a sample
-
-
-def read_mask(folder: str | Path, image_id: str, size: tuple[int, int]) -> tuple[np.ndarray | None, str | None]:
-    """(boolean mask, None), or (None, the reason it cannot be used)."""
-    path = mask_path(folder, image_id)
-    if not path.is_file():
-        return None, "no mask file"
-    try:
-        with Image.open(path) as img:
-            mask = np.asarray(img.convert("L")) > 127
-    except OSError:
-        return None, "unreadable mask"
-    if mask.shape != (size[1], size[0]):
-        return None, "mask and image differ in size"
-    problem = mask_problem(mask)
-    return (None, problem) if problem else (mask, None)
 
 
 def select_records(records: list[Record], split: str, config: dict, limit: int = 0,
@@ -128,7 +110,7 @@ def evaluate_explanations(classifier: Classifier, folder: str | Path, records: l
         except ImageError as exc:
             skipped[f"image unreadable ({exc})"] += 1
             continue
-        mask, problem = read_mask(folder, rec.image_id, image.size)
+        mask, problem = read_lesion_mask(folder, rec.image_id, image.size)
         if mask is None:
             skipped[problem] += 1
             continue
@@ -244,7 +226,7 @@ def worst_cases_sheet(classifier: Classifier, folder: str | Path, rows: list[dic
     tiles = []
     for row in rows:
         image = load_image(image_path(folder, row["image_id"])).image
-        mask, _ = read_mask(folder, row["image_id"], image.size)
+        mask, _ = read_lesion_mask(folder, row["image_id"], image.size)
         heatmap = explain_prepared(classifier, classifier.prepare(image), method, row["target"]).heatmap
         picture = heatmap_overlay(image, heatmap, 0.5)
         tiles.append((mask_outline(picture, mask) if mask is not None else picture,

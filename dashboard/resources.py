@@ -139,9 +139,9 @@ def ham_records(folder: str, val_fraction: float, seed: int) -> tuple[list, froz
 @st.cache_data(max_entries=64, show_spinner=False)
 def ham_mask(folder: str, image_id: str, size: tuple[int, int]) -> tuple[np.ndarray | None, str | None]:
     """(the lesion mask of a HAM10000 image as booleans, None), or (None, why it cannot be used)."""
-    from core.explain_eval import read_mask
+    from core.data import read_lesion_mask
 
-    return read_mask(folder, image_id, size)
+    return read_lesion_mask(folder, image_id, size)
 
 
 @st.cache_data(show_spinner=False)
