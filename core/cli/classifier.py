@@ -52,8 +52,11 @@ def _decode_all(paths: list[Path]):
 def _train(args: argparse.Namespace) -> int:
     from ..train import TrainConfig, train
 
+    from ..calibrate import finalize
+
     cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__})
-    train(cfg)
+    out = train(cfg)
+    finalize(out, cfg.data, val_fraction=cfg.val_fraction, seed=cfg.seed, limit=cfg.limit)
     return 0
 
 
@@ -152,9 +155,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, help="HAM10000-format folder (metadata.csv + images/)")
     p.add_argument("--out", required=True, help="output folder for the checkpoint and training state")
     p.add_argument("--backbone", default="efficientnet_lite0")
-    for name, kind, default in (("epochs", int, 14), ("batch-size", int, 32), ("train-crop", int, 192),
-                                ("lr", float, 1e-3), ("weight-decay", float, 0.02), ("patience", int, 5),
-                                ("freeze-blocks", int, 3), ("seed", int, 42), ("threads", int, 0), ("limit", int, 0)):
+    p.add_argument("--precision", choices=("bf16", "fp32"), default="bf16",
+                   help="bf16 autocast (default; 2.7x faster on CPUs with AVX-512 BF16) or plain fp32")
+    p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
+    for name, kind, default in (("epochs", int, 30), ("batch-size", int, 32), ("train-crop", int, 192),
+                                ("lr", float, 6e-4), ("weight-decay", float, 0.05), ("ema-decay", float, 0.998),
+                                ("freeze-blocks", int, 0), ("seed", int, 42), ("threads", int, 0), ("limit", int, 0)):
         p.add_argument(f"--{name}", type=kind, default=default)
     p.set_defaults(func=_train)
 
