@@ -38,7 +38,7 @@ class WriterResult:
 
 @dataclass(frozen=True)
 class BenchOutput:
-    """The fields of core.classifier.Prediction that a case stores (so writers need not import torch)."""
+    """The fields of core.vision.classifier.Prediction that a case stores (so writers need not import torch)."""
 
     probabilities: dict[str, float]
     predicted: str

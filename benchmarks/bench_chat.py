@@ -1,7 +1,7 @@
 """Speed of the knowledge base and the chatbot: whole-KB ingestion time, then p50/p95 of `ask`.
 
 Ingests knowledge_base/ into a fresh temporary Chroma directory (a cold build, as on the app's first
-start), re-runs ingestion to time the no-change path, then times `core.chat.ask` over the questions
+start), re-runs ingestion to time the no-change path, then times `core.knowledge.chat.ask` over the questions
 of the development set (../shared/eval/chat_dev.jsonl, or a few built-in questions when it is absent).
 Target: p50 <= 300 ms per ask (extractive composer).
 
@@ -25,8 +25,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from core.chat import ask, percentile  # noqa: E402
-from core.knowledge import DEFAULT_KB_DIR, KnowledgeIndex, ingest, load_embeddings  # noqa: E402
+from core.knowledge.chat import ask, percentile  # noqa: E402
+from core.knowledge.index import DEFAULT_KB_DIR, KnowledgeIndex, ingest, load_embeddings  # noqa: E402
 
 DEV_SET = ROOT.parent / "shared" / "eval" / "chat_dev.jsonl"
 FALLBACK_QUESTIONS = [

@@ -24,12 +24,12 @@ from pytorch_grad_cam import GradCAM  # noqa: E402
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget  # noqa: E402
 
 from benchmarks.timing import row, timed  # noqa: E402
-from core.classifier import Classifier  # noqa: E402
+from core.vision.classifier import Classifier  # noqa: E402
 from core.config import Settings  # noqa: E402
-from core.data import image_path, lesion_split, read_metadata  # noqa: E402
-from core.explain import CAM_METHODS, explain_many, explain_prepared, target_layer  # noqa: E402
-from core.faithfulness import faithfulness  # noqa: E402
-from core.imaging import load_image  # noqa: E402
+from core.vision.data import image_path, lesion_split, read_metadata  # noqa: E402
+from core.explain.cams import CAM_METHODS, explain_many, explain_prepared, target_layer  # noqa: E402
+from core.explain.faithfulness import faithfulness  # noqa: E402
+from core.vision.imaging import load_image  # noqa: E402
 
 
 def images(n: int):

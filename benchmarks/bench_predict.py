@@ -21,11 +21,11 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from benchmarks.timing import row, timed  # noqa: E402
-from core.classifier import Classifier  # noqa: E402
+from core.vision.classifier import Classifier  # noqa: E402
 from core.config import Settings  # noqa: E402
-from core.data import image_path, read_metadata  # noqa: E402
-from core.explain import explain_prepared  # noqa: E402
-from core.imaging import decode_image  # noqa: E402
+from core.vision.data import image_path, read_metadata  # noqa: E402
+from core.explain.cams import explain_prepared  # noqa: E402
+from core.vision.imaging import decode_image  # noqa: E402
 
 
 def images(n: int):

@@ -5,6 +5,6 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from .cli import main  # noqa: E402
+from core.cli import main  # noqa: E402
 
 raise SystemExit(main())

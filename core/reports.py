@@ -20,10 +20,10 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from PIL import Image
 
-from .cases import AGREEMENTS, MANAGEMENTS, CaseDetail, CaseStoreError
-from .checklist import ITEMS
-from .config import CLASS_NAMES, MALIGNANT
-from .figures import heatmap_overlay
+from core.cases import AGREEMENTS, MANAGEMENTS, CaseDetail, CaseStoreError
+from core.triage.checklist import ITEMS
+from core.config import CLASS_NAMES, MALIGNANT
+from core.explain.figures import heatmap_overlay
 
 PAGE_WIDTH = 210.0  # A4, millimetres
 MARGIN = 15.0

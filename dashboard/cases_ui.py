@@ -8,10 +8,10 @@ import numpy as np
 import streamlit as st
 
 from core.cases import CaseStore, CaseStoreError, NewCase, database_url
-from core.checklist import ChecklistResult
-from core.classifier import Prediction
+from core.triage.checklist import ChecklistResult
+from core.vision.classifier import Prediction
 from core.config import PROJECT_ROOT, Settings
-from core.imaging import DecodedImage
+from core.vision.imaging import DecodedImage
 from core.triage import Assessment
 
 CASE_PAGE = str(PROJECT_ROOT / "pages" / "case.py")

@@ -1,12 +1,12 @@
 """Reusable UI pieces: notices, the probability chart, red-flag banners, the CAM explainer.
 
-Pictures (overlays, mask outlines, figure grids) are drawn by `core.figures`."""
+Pictures (overlays, mask outlines, figure grids) are drawn by `core.explain.figures`."""
 from __future__ import annotations
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.classifier import Prediction
+from core.vision.classifier import Prediction
 from core.config import CLASS_NAMES, MALIGNANT, PROJECT_ROOT
 
 MODEL_CARD = PROJECT_ROOT / "models" / "MODEL_CARD.md"

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from core.classifier import Classifier, Prediction
+from core.vision.classifier import Classifier, Prediction
 from core.config import Settings
-from core.explain import explain_prepared
-from core.imaging import DecodedImage, ImageError, decode_image
-from core.model import CheckpointError
+from core.explain.cams import explain_prepared
+from core.vision.imaging import DecodedImage, ImageError, decode_image
+from core.vision.model import CheckpointError
 
 
 def settings() -> Settings:
@@ -71,21 +71,21 @@ def heatmap(key: str, _decoded: DecodedImage, method: str, target: str, model_ve
 
 @st.cache_resource(show_spinner=False)
 def _embeddings():
-    from core.knowledge import load_embeddings
+    from core.knowledge.index import load_embeddings
 
     return load_embeddings()
 
 
 @st.cache_resource(show_spinner=False)
 def _open_knowledge_index(chroma_dir: str):
-    from core.knowledge import KnowledgeIndex
+    from core.knowledge.index import KnowledgeIndex
 
     return KnowledgeIndex.open(Path(chroma_dir), embeddings=_embeddings())
 
 
 def knowledge_index():
     """The knowledge index, built on first start if it is missing (with a progress bar), then opened once."""
-    from core.knowledge import ensure_index, index_is_built
+    from core.knowledge.index import ensure_index, index_is_built
 
     s = settings()
     if not index_is_built(s.chroma_dir):
@@ -106,7 +106,7 @@ def knowledge_index():
 def explanations(key: str, _decoded: DecodedImage, methods: tuple[str, ...], targets: tuple[str, ...],
                  model_version: str, aug_smooth: bool = False, eigen_smooth: bool = False) -> list:
     """One `Explanation` per (method, target), methods sharing one forward pass where they can."""
-    from core.explain import explain_many
+    from core.explain.cams import explain_many
 
     model = classifier()
     return explain_many(model, model.prepare(_decoded.image), list(methods), list(targets),
@@ -119,7 +119,7 @@ def faithfulness(key: str, _decoded: DecodedImage, _explanation, method: str, ta
                  smoothing: str = ""):
     """Faithfulness of one cached explanation; `smoothing` only keys the cache (the map differs with it).
     Raises `FaithfulnessError` for maps that cannot be tested (not cached, so cheap to raise again)."""
-    from core.faithfulness import faithfulness as measure
+    from core.explain.faithfulness import faithfulness as measure
 
     model = classifier()
     return measure(model, model.prepare(_decoded.image), _explanation, keep_views=True)
@@ -129,7 +129,7 @@ def faithfulness(key: str, _decoded: DecodedImage, _explanation, method: str, ta
 def ham_records(folder: str, val_fraction: float, seed: int) -> tuple[list, frozenset[str]]:
     """(records of a HAM10000-format folder, image ids in the lesion-level validation split made with
     `val_fraction` and `seed`). Raises `DataError` for a folder that is not in HAM10000 format."""
-    from core.data import lesion_split, read_metadata
+    from core.vision.data import lesion_split, read_metadata
 
     records = read_metadata(folder)
     _, validation = lesion_split(records, val_fraction, seed)
@@ -139,7 +139,7 @@ def ham_records(folder: str, val_fraction: float, seed: int) -> tuple[list, froz
 @st.cache_data(max_entries=64, show_spinner=False)
 def ham_mask(folder: str, image_id: str, size: tuple[int, int]) -> tuple[np.ndarray | None, str | None]:
     """(the lesion mask of a HAM10000 image as booleans, None), or (None, why it cannot be used)."""
-    from core.data import read_lesion_mask
+    from core.vision.data import read_lesion_mask
 
     return read_lesion_mask(folder, image_id, size)
 
@@ -147,7 +147,7 @@ def ham_mask(folder: str, image_id: str, size: tuple[int, int]) -> tuple[np.ndar
 @st.cache_data(show_spinner=False)
 def knowledge_document(path: str) -> tuple[str, str] | None:
     """(title, markdown body) of one knowledge-base document, or None if it is missing or malformed."""
-    from core.knowledge import KnowledgeBaseError, parse_document
+    from core.knowledge.index import KnowledgeBaseError, parse_document
 
     try:
         doc = parse_document(Path(path))

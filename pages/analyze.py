@@ -2,11 +2,11 @@
 class, with the top three classes side by side."""
 import streamlit as st
 
-from core import figures
-from core.checklist import ITEMS, ChecklistAnswers, checklist_finding, score_checklist
+from core.explain import figures
+from core.triage.checklist import ITEMS, ChecklistAnswers, checklist_finding, score_checklist
 from core.config import CLASS_NAMES
-from core.explain import CAM_METHODS
-from core.imaging import UPLOAD_EXTENSIONS
+from core.explain.cams import CAM_METHODS
+from core.vision.imaging import UPLOAD_EXTENSIONS
 from core.triage import TriageInputError, assess, classifier_finding, combine
 from dashboard import components as ui
 from dashboard import resources

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from core import figures
+from core.explain import figures
 from core.cases import (
     AGREEMENTS,
     MANAGEMENTS,
@@ -15,7 +15,7 @@ from core.cases import (
     Verdict,
     database_url,
 )
-from core.checklist import ITEMS
+from core.triage.checklist import ITEMS
 from core.config import CLASS_NAMES, CLASSES, Settings
 from core.reports import clinician_report, patient_summary
 from dashboard import cases_ui

@@ -4,10 +4,10 @@ import io
 import pandas as pd
 import streamlit as st
 
-from core.batch import BatchInputError, analyse_batch, files_from_uploads
+from core.cases.batch import BatchInputError, analyse_batch, files_from_uploads
 from core.cases import STATUSES, CaseStoreError, QueueFilter, summaries_table
 from core.config import CLASS_NAMES, CLASSES, MALIGNANT
-from core.imaging import UPLOAD_EXTENSIONS
+from core.vision.imaging import UPLOAD_EXTENSIONS
 from core.triage import LEVELS
 from dashboard import cases_ui
 from dashboard import components as ui

@@ -3,7 +3,7 @@ import hashlib
 
 import streamlit as st
 
-from core.chat import ask
+from core.knowledge.chat import ask
 from dashboard import components as ui
 from dashboard import resources
 

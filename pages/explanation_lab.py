@@ -2,13 +2,13 @@
 its faithfulness numbers, and an honest explainer of what a CAM can and cannot tell you."""
 import streamlit as st
 
-from core import figures
+from core.explain import figures
 from core.config import CLASS_NAMES
-from core.data import DataError, image_path
-from core.explain import CAM_METHODS
-from core.faithfulness import FaithfulnessError, view_to_image
-from core.imaging import UPLOAD_EXTENSIONS
-from core.localisation import centre_gaussian, localise
+from core.vision.data import DataError, image_path
+from core.explain.cams import CAM_METHODS
+from core.explain.faithfulness import FaithfulnessError, view_to_image
+from core.vision.imaging import UPLOAD_EXTENSIONS
+from core.explain.localisation import centre_gaussian, localise
 from dashboard import components as ui
 from dashboard import resources
 

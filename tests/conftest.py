@@ -112,7 +112,7 @@ def embeddings():
     """The packaged sentence-transformers embedder, loaded once for the whole test session."""
     import torch
 
-    from core.knowledge import load_embeddings
+    from core.knowledge.index import load_embeddings
 
     # One intra-op thread: on a busy 2-core machine two threads made each short embedding ~30x slower.
     torch.set_num_threads(1)
@@ -148,7 +148,7 @@ def mini_kb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def mini_data_dir(tmp_path_factory: pytest.TempPathFactory, mini_kb_dir: Path, embeddings) -> Path:
     """A data directory whose chroma/ index holds the mini knowledge base (built once per session)."""
-    from core.knowledge import ingest
+    from core.knowledge.index import ingest
 
     data_dir = tmp_path_factory.mktemp("mini_data")
     ingest(mini_kb_dir, data_dir / "chroma", embeddings=embeddings, show_progress=False)
@@ -158,7 +158,7 @@ def mini_data_dir(tmp_path_factory: pytest.TempPathFactory, mini_kb_dir: Path, e
 @pytest.fixture(scope="session")
 def mini_index(mini_data_dir: Path, embeddings):
     """An open `KnowledgeIndex` over the mini knowledge base."""
-    from core.knowledge import KnowledgeIndex
+    from core.knowledge.index import KnowledgeIndex
 
     return KnowledgeIndex.open(mini_data_dir / "chroma", embeddings=embeddings)
 
@@ -166,7 +166,7 @@ def mini_index(mini_data_dir: Path, embeddings):
 @pytest.fixture(scope="session")
 def real_index(tmp_path_factory: pytest.TempPathFactory, embeddings):
     """The real knowledge_base/ ingested into a temporary index; skips while it has fewer than 5 documents."""
-    from core.knowledge import KnowledgeIndex, ingest, load_documents
+    from core.knowledge.index import KnowledgeIndex, ingest, load_documents
 
     if len(load_documents(REAL_KB).documents) < 5:
         pytest.skip("knowledge_base/ has fewer than 5 documents")

@@ -5,7 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.cases import QueueFilter, Verdict
-from core.checklist import ChecklistAnswers, checklist_finding, score_checklist
+from core.triage.checklist import ChecklistAnswers, checklist_finding, score_checklist
 from core.triage import assess, combine
 from tests.support import HAM_DIR, ROOT, requires_ham, requires_model
 from tests.test_cases import make_prediction, sample_case
@@ -187,9 +187,9 @@ def _save_panel_script() -> None:
     import numpy as np
     import streamlit as st
 
-    from core.checklist import ChecklistAnswers, score_checklist
-    from core.classifier import Prediction
-    from core.imaging import decode_image
+    from core.triage.checklist import ChecklistAnswers, score_checklist
+    from core.vision.classifier import Prediction
+    from core.vision.imaging import decode_image
     from core.triage import assess
     from dashboard.cases_ui import CASE_PAGE, save_as_case_panel
     from tests.support import image_bytes, skin_like

@@ -41,10 +41,10 @@ from core.cases import (
     downgrade,
     migrate,
 )
-from core.checklist import ChecklistAnswers, checklist_finding, score_checklist
-from core.classifier import Prediction
+from core.triage.checklist import ChecklistAnswers, checklist_finding, score_checklist
+from core.vision.classifier import Prediction
 from core.config import CLASSES, Settings
-from core.imaging import decode_image
+from core.vision.imaging import decode_image
 from core.triage import assess, combine
 from tests.support import HAM_DIR, ROOT, image_bytes, requires_ham, requires_model, skin_like
 
@@ -567,8 +567,8 @@ def test_check_keeps_recent_orphans_for_saves_in_progress(store):
 def test_batch_from_a_zip_puts_urgent_first_and_skips_bad_files(tmp_data_dir):
     import zipfile
 
-    from core.batch import analyse_batch, files_from_zip
-    from core.classifier import Classifier
+    from core.cases.batch import analyse_batch, files_from_zip
+    from core.vision.classifier import Classifier
 
     names = ["ISIC_0024306.jpg", "ISIC_0024307.jpg"]
     data = {n: (HAM_DIR / "images" / n).read_bytes() for n in names}
@@ -613,7 +613,7 @@ def test_batch_from_a_zip_puts_urgent_first_and_skips_bad_files(tmp_data_dir):
 
 
 def test_batch_rejects_a_corrupt_zip_with_a_message():
-    from core.batch import BatchInputError, files_from_zip
+    from core.cases.batch import BatchInputError, files_from_zip
 
     with pytest.raises(BatchInputError, match="not a readable zip"):
         files_from_zip(b"PK\x03\x04 definitely not a zip", "upload.zip")

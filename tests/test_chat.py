@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from core.chat import ESCALATION, REFUSAL, ask, case_query, evaluate, load_eval_items, missing_must_groups
-from core.knowledge import KnowledgeIndex, load_documents, split_document
+from core.knowledge.chat import ESCALATION, REFUSAL, ask, case_query, evaluate, load_eval_items, missing_must_groups
+from core.knowledge.index import KnowledgeIndex, load_documents, split_document
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SET = PROJECT_ROOT.parent / "shared" / "eval" / "chat_dev.jsonl"

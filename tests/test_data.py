@@ -4,7 +4,7 @@ from collections import Counter
 import pytest
 
 from core.config import CLASSES
-from core.data import DataError, Record, lesion_split, read_metadata
+from core.vision.data import DataError, Record, lesion_split, read_metadata
 from tests.support import HAM_DIR, requires_ham
 
 

@@ -6,12 +6,12 @@ import pytest
 import torch
 from PIL import Image, ImageOps
 
-from core.classifier import Classifier
-from core.data import lesion_split, mask_path, read_metadata, image_path
-from core.explain import CAM_METHODS, Explanation, explain, explain_many, explain_prepared, target_layer
-from core.faithfulness import Faithfulness, FaithfulnessError, class_phrase, faithfulness, view_to_image
-from core.imaging import load_image
-from core.transforms import Prepared, normalize
+from core.vision.classifier import Classifier
+from core.vision.data import lesion_split, mask_path, read_metadata, image_path
+from core.explain.cams import CAM_METHODS, Explanation, explain, explain_many, explain_prepared, target_layer
+from core.explain.faithfulness import Faithfulness, FaithfulnessError, class_phrase, faithfulness, view_to_image
+from core.vision.imaging import load_image
+from core.vision.transforms import Prepared, normalize
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from tests.support import HAM_DIR, MODEL_DIR, requires_ham, requires_model, skin_like
 

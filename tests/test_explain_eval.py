@@ -3,8 +3,8 @@ groups and the paired comparison with the centre prior. (The command itself runs
 tests/test_explain.py.)"""
 import pytest
 
-from core.data import Record
-from core.explain_eval import REFERENCE, comparison_groups, paired_against_centre, select_records
+from core.vision.data import Record
+from core.explain.evaluation import REFERENCE, comparison_groups, paired_against_centre, select_records
 
 
 def record(i: int, dx: str) -> Record:

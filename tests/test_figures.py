@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.figures import figure_png, heatmap_colours, heatmap_overlay, mask_outline
+from core.explain.figures import figure_png, heatmap_colours, heatmap_overlay, mask_outline
 from tests.support import skin_like
 
 

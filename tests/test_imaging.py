@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.imaging import ImageError, decode_image, load_image
+from core.vision.imaging import ImageError, decode_image, load_image
 from tests.support import image_bytes, minimal_pdf, png_header_only, skin_like
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.knowledge import (
+from core.knowledge.index import (
     BM25,
     MAX_CHUNK_CHARS,
     KnowledgeBaseError,

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from core.localisation import (
+from core.explain.localisation import (
     LocalisationError,
     LocalisationTally,
     centre_gaussian,

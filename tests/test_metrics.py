@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from core.metrics import (
+from core.vision.metrics import (
     balanced_accuracy,
     binary_auc,
     classification_report,

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from core.config import CLASSES
-from core.model import BACKBONES, CheckpointError, ModelMeta, build_model, load_checkpoint, save_checkpoint
+from core.vision.model import BACKBONES, CheckpointError, ModelMeta, build_model, load_checkpoint, save_checkpoint
 
 
 def test_registry_builds_lite0_without_download():

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from core.classifier import Classifier
-from core.data import image_path, lesion_split, read_metadata
-from core.imaging import load_image
-from core.ood import fit_feature_gaussian
+from core.vision.classifier import Classifier
+from core.vision.data import image_path, lesion_split, read_metadata
+from core.vision.imaging import load_image
+from core.vision.ood import fit_feature_gaussian
 from tests.support import HAM_DIR, MODEL_DIR, requires_ham, requires_model
 
 

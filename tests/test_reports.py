@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from core.cases import Verdict
-from core.checklist import ChecklistAnswers, checklist_finding, score_checklist
+from core.triage.checklist import ChecklistAnswers, checklist_finding, score_checklist
 from core.reports import ReportError, clinician_report, find_unicode_fonts, patient_summary, to_latin1
 from core.triage import assess, combine
 from tests.test_cases import make_prediction, sample_case

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.checklist import ITEMS, ChecklistAnswers, checklist_finding, score_checklist
+from core.triage.checklist import ITEMS, ChecklistAnswers, checklist_finding, score_checklist
 from core.triage import (
     CONDITIONS,
     MAX_TEXT_CHARS,

@@ -24,15 +24,15 @@ Modules: `vocabulary` (statuses, verdict choices, limits), `errors`, `schema` (O
 """
 from __future__ import annotations
 
-from .engine import create_case_engine, database_url, downgrade, migrate
-from .errors import (
+from core.cases.engine import create_case_engine, database_url, downgrade, migrate
+from core.cases.errors import (
     CaseInputError,
     CaseNotFoundError,
     CaseStoreError,
     StaleCaseError,
     StorageBusyError,
 )
-from .records import (
+from core.cases.records import (
     AuditEntry,
     CaseDetail,
     CaseImage,
@@ -46,8 +46,8 @@ from .records import (
     Verdict,
     assessment_from_dict,
 )
-from .schema import AuditRow, Base, CaseRow, ImageRow, PredictionRow
-from .store import (
+from core.cases.schema import AuditRow, Base, CaseRow, ImageRow, PredictionRow
+from core.cases.store import (
     EXPORT_COLUMNS,
     CaseStore,
     check_actor,
@@ -56,7 +56,7 @@ from .store import (
     summaries_table,
     urgency_sort_key,
 )
-from .vocabulary import (
+from core.cases.vocabulary import (
     AGREEMENTS,
     MANAGEMENTS,
     MAX_COMMENT_CHARS,

@@ -7,10 +7,10 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from ..config import Settings
-from .errors import CaseStoreError
+from core.config import Settings
+from core.cases.errors import CaseStoreError
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_S = 5.0  # SQLite waits this long for a lock before reporting busy; then we retry
 MIGRATION_LOCK_KEY = 0x44_45_52_4D  # PostgreSQL advisory lock held while migrating ("DERM")
 

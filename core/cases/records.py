@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from ..checklist import ChecklistResult
-from ..config import CLASS_NAMES, CLASSES
-from ..triage import LEVELS, Assessment, Finding
-from .errors import CaseInputError, CaseStoreError
-from .vocabulary import AGREEMENTS, MANAGEMENTS, MAX_COMMENT_CHARS, STATUSES
+from core.triage.checklist import ChecklistResult
+from core.config import CLASS_NAMES, CLASSES
+from core.triage import LEVELS, Assessment, Finding
+from core.cases.errors import CaseInputError, CaseStoreError
+from core.cases.vocabulary import AGREEMENTS, MANAGEMENTS, MAX_COMMENT_CHARS, STATUSES
 
 if TYPE_CHECKING:
-    from ..classifier import Prediction
+    from core.vision.classifier import Prediction
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ class StoredPrediction:
     heatmap_target: str | None
 
     def to_prediction(self) -> Prediction:
-        from ..classifier import Prediction
+        from core.vision.classifier import Prediction
 
         return Prediction(probabilities=dict(self.probabilities), predicted=self.predicted, confidence=self.confidence,
                           low_confidence=self.low_confidence, model_version=self.model_version,

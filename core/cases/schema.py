@@ -20,8 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from ..triage import LEVELS
-from .vocabulary import AGREEMENTS, MANAGEMENTS, MAX_NAME_CHARS, STATUSES
+from core.triage import LEVELS
+from core.cases.vocabulary import AGREEMENTS, MANAGEMENTS, MAX_NAME_CHARS, STATUSES
 
 # Deterministic constraint names, so the migrations and the models agree on every back end.
 NAMING_CONVENTION = {

@@ -27,17 +27,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from ..config import CLASSES, MALIGNANT, Settings
-from ..triage import LEVELS, Assessment, level_rank
-from .engine import create_case_engine, migrate, transient_error
-from .errors import (
+from core.config import CLASSES, MALIGNANT, Settings
+from core.triage import LEVELS, Assessment, level_rank
+from core.cases.engine import create_case_engine, migrate, transient_error
+from core.cases.errors import (
     CaseInputError,
     CaseNotFoundError,
     CaseStoreError,
     StaleCaseError,
     StorageBusyError,
 )
-from .records import (
+from core.cases.records import (
     AuditEntry,
     CaseDetail,
     CaseImage,
@@ -50,8 +50,8 @@ from .records import (
     StoredPrediction,
     Verdict,
 )
-from .schema import AuditRow, CaseRow, ImageRow, PredictionRow
-from .vocabulary import (
+from core.cases.schema import AuditRow, CaseRow, ImageRow, PredictionRow
+from core.cases.vocabulary import (
     LESION_ID_PATTERN,
     MAX_NAME_CHARS,
     MAX_NOTE_CHARS,

@@ -12,7 +12,7 @@ def _err(msg: str) -> None:
 
 
 def _open_store():
-    from ..cases import CaseStore, CaseStoreError
+    from core.cases import CaseStore, CaseStoreError
 
     try:
         return CaseStore.open()
@@ -24,7 +24,7 @@ def _open_store():
 def _default_actor() -> str:
     import getpass
 
-    from ..config import Settings
+    from core.config import Settings
 
     configured = Settings.from_env().user_name.strip()
     if configured:
@@ -43,7 +43,7 @@ def _day(value: str) -> date:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from ..cases import CaseInputError, CaseStoreError, QueueFilter
+    from core.cases import CaseInputError, CaseStoreError, QueueFilter
 
     try:
         queue_filter = QueueFilter(statuses=tuple(args.status or ()), urgencies=tuple(args.urgency or ()),
@@ -75,10 +75,10 @@ def _export(args: argparse.Namespace) -> int:
 def _import_folder(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..batch import BatchInputError, analyse_batch, files_from_folder
-    from ..cases import CaseStoreError, check_actor
-    from ..classifier import Classifier
-    from ..model import CheckpointError
+    from core.cases.batch import BatchInputError, analyse_batch, files_from_folder
+    from core.cases import CaseStoreError, check_actor
+    from core.vision.classifier import Classifier
+    from core.vision.model import CheckpointError
 
     try:
         actor = check_actor(args.user or _default_actor())
@@ -120,7 +120,7 @@ def _import_folder(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from ..cases import CaseStoreError
+    from core.cases import CaseStoreError
 
     store = _open_store()
     if store is None:

@@ -28,8 +28,8 @@ def expand_paths(paths: list[str]) -> list[Path]:
 
 
 def _load_classifier(args: argparse.Namespace):
-    from ..classifier import Classifier
-    from ..model import CheckpointError
+    from core.vision.classifier import Classifier
+    from core.vision.model import CheckpointError
 
     try:
         return Classifier.load(args.model_dir)
@@ -40,7 +40,7 @@ def _load_classifier(args: argparse.Namespace):
 
 def _decode_all(paths: list[Path]):
     """Yield (path, DecodedImage) for readable images; report the others by name and skip them."""
-    from ..imaging import ImageError, load_image
+    from core.vision.imaging import ImageError, load_image
 
     for path in paths:
         try:
@@ -50,9 +50,9 @@ def _decode_all(paths: list[Path]):
 
 
 def _train(args: argparse.Namespace) -> int:
-    from ..train import TrainConfig, train
+    from core.vision.train import TrainConfig, train
 
-    from ..calibrate import finalize
+    from core.vision.calibrate import finalize
 
     cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__})
     out = train(cfg)
@@ -90,7 +90,7 @@ def _explain(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from ..explain import CAM_METHODS, explain
+    from core.explain.cams import CAM_METHODS, explain
 
     if args.method not in CAM_METHODS:
         _err(f"unknown method {args.method!r}; choose from {', '.join(CAM_METHODS)}")
@@ -120,8 +120,8 @@ def _explain(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from ..data import DataError, lesion_split, read_metadata
-    from ..evaluate import format_report, full_report, record_outputs
+    from core.vision.data import DataError, lesion_split, read_metadata
+    from core.vision.evaluate import format_report, full_report, record_outputs
 
     classifier = _load_classifier(args)
     if classifier is None:

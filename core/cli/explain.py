@@ -11,7 +11,7 @@ def _err(msg: str) -> None:
 
 def parse_methods(text: str) -> list[str]:
     """'gradcam, gradcam++' -> ['gradcam', 'gradcam++'] (order kept, repeats dropped); 'all' -> every method."""
-    from ..explain import CAM_METHODS
+    from core.explain.cams import CAM_METHODS
 
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
     if names == ["all"]:
@@ -97,8 +97,8 @@ def _percent(x: float) -> str:
 
 
 def format_faithfulness(report: dict) -> str:
-    from ..explain_eval import REFERENCE
-    from ..faithfulness import CLEAR_GAP, DEFAULT_FRACTION
+    from core.explain.evaluation import REFERENCE
+    from core.explain.faithfulness import CLEAR_GAP, DEFAULT_FRACTION
 
     labels = {row["name"]: row["label"] for row in report["rows"]}
     share = f"{DEFAULT_FRACTION:.0%}"
@@ -125,16 +125,16 @@ def _explain_eval(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from ..data import DataError, read_metadata
-    from ..explain import CAM_METHODS
-    from ..explain_eval import (
+    from core.vision.data import DataError, read_metadata
+    from core.explain.cams import CAM_METHODS
+    from core.explain.evaluation import (
         ExplainEvalOptions,
         evaluate_explanations,
         select_records,
         worst_cases_sheet,
     )
-    from ..localisation import CENTRE_PRIOR_SIGMA
-    from .classifier import _load_classifier
+    from core.explain.localisation import CENTRE_PRIOR_SIGMA
+    from core.cli.classifier import _load_classifier
 
     try:
         methods = parse_methods(args.methods)

@@ -24,7 +24,7 @@ def limit_torch_threads() -> None:
     """
     import torch
 
-    from ..config import Settings
+    from core.config import Settings
 
     torch.set_num_threads(Settings.from_env().torch_threads or 1)
 
@@ -36,7 +36,7 @@ def _fail(message: str, code: int = 2) -> int:
 
 def _open_index(args: argparse.Namespace):
     """Open the index, building it first when missing (progress on stderr)."""
-    from ..knowledge import DEFAULT_KB_DIR, KnowledgeIndex, ensure_index
+    from core.knowledge.index import DEFAULT_KB_DIR, KnowledgeIndex, ensure_index
 
     limit_torch_threads()
     kb_dir = Path(args.kb) if args.kb else DEFAULT_KB_DIR
@@ -49,7 +49,7 @@ def _open_index(args: argparse.Namespace):
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from ..knowledge import DEFAULT_KB_DIR, KnowledgeBaseError, ingest
+    from core.knowledge.index import DEFAULT_KB_DIR, KnowledgeBaseError, ingest
 
     limit_torch_threads()
     try:
@@ -83,8 +83,8 @@ def _read_jsonl_questions(path: Path) -> list[dict]:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from ..chat import ask
-    from ..knowledge import KnowledgeBaseError
+    from core.knowledge.chat import ask
+    from core.knowledge.index import KnowledgeBaseError
 
     if (args.question is None) == (args.jsonl is None):
         return _fail("give either a question or --jsonl FILE")
@@ -124,8 +124,8 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _eval_chat(args: argparse.Namespace) -> int:
-    from ..chat import evaluate, load_eval_items
-    from ..knowledge import KnowledgeBaseError
+    from core.knowledge.chat import evaluate, load_eval_items
+    from core.knowledge.index import KnowledgeBaseError
 
     try:
         items = load_eval_items(Path(args.jsonl))

@@ -51,7 +51,7 @@ def _read_jsonl(path: str, required: tuple[str, ...]) -> Iterator[tuple[int, dic
 
 
 def _triage(args: argparse.Namespace) -> int:
-    from ..triage import TriageInputError, assess
+    from core.triage import TriageInputError, assess
 
     if (args.text is None) == (args.jsonl is None):
         _error('give either a text to triage or --jsonl FILE (for example: python -m core triage "rash and fever")')
@@ -87,7 +87,7 @@ def _triage(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from ..triage import LEVELS, TriageInputError, assess
+    from core.triage import LEVELS, TriageInputError, assess
 
     rows: list[tuple[str, str, str, object]] = []
     try:

@@ -29,12 +29,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from ..config import CLASS_NAMES, MALIGNANT
-from .conditions import CONDITIONS, LEVEL_ADVICE, NG12, SEVEN_POINT, Condition
-from .context import Hit, TextContext, raw_hits
-from .features import FEATURES, feature_label
-from .results import LEVELS, MAX_TEXT_CHARS, Assessment, Finding, SetAside, TriageInputError, level_rank
-from .rules import RULES, Rule, apply_rule, merge_spans, rule_windows
+from core.config import CLASS_NAMES, MALIGNANT
+from core.triage.conditions import CONDITIONS, LEVEL_ADVICE, NG12, SEVEN_POINT, Condition
+from core.triage.context import Hit, TextContext, raw_hits
+from core.triage.features import FEATURES, feature_label
+from core.triage.results import LEVELS, MAX_TEXT_CHARS, Assessment, Finding, SetAside, TriageInputError, level_rank
+from core.triage.rules import RULES, Rule, apply_rule, merge_spans, rule_windows
 
 __all__ = ["CONDITIONS", "FEATURES", "LEVELS", "LEVEL_ADVICE", "MAX_TEXT_CHARS", "NG12", "RULES", "SEVEN_POINT",
            "Assessment", "Condition", "Finding", "Rule", "SetAside", "TriageInputError", "assess",

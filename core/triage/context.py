@@ -5,8 +5,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from .features import COMPILED_FEATURES, fold_case
-from .measurements import read_measurements
+from core.triage.features import COMPILED_FEATURES, fold_case
+from core.triage.measurements import read_measurements
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!])\s+|(?<=\?)\s+(?=[A-Z\"'(])|\n+")
 _NEGATION_BREAK = re.compile(

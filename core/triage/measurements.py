@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .features import NUM_WORD
+from core.triage.features import NUM_WORD
 
 _NUM = r"(\d{1,3}(?:\.\d{1,2})?)"
 _TEMP_PREFIXED = re.compile(

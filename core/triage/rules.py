@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .conditions import BAD_SCC, DERMOSCOPY, EFG, NAIL, SEVEN_POINT, UGLY_DUCKLING
-from .context import Hit
+from core.triage.conditions import BAD_SCC, DERMOSCOPY, EFG, NAIL, SEVEN_POINT, UGLY_DUCKLING
+from core.triage.context import Hit
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,11 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
-from .config import CLASSES
-from .data import Record, lesion_split, load_images, read_metadata
-from .metrics import balanced_accuracy, confusion_matrix, sensitivity_per_class
-from .model import BACKBONES, IMAGENET_MEAN, IMAGENET_STD, ModelMeta, build_model, save_checkpoint
-from .transforms import inference_size, train_transform
+from core.config import CLASSES
+from core.vision.data import Record, lesion_split, load_images, read_metadata
+from core.vision.metrics import balanced_accuracy, confusion_matrix, sensitivity_per_class
+from core.vision.model import BACKBONES, IMAGENET_MEAN, IMAGENET_STD, ModelMeta, build_model, save_checkpoint
+from core.vision.transforms import inference_size, train_transform
 
 STATE_FILE = "train_state.pt"
 LOG_FILE = "train_log.jsonl"

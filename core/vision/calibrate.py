@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .classifier import Classifier
-from .data import lesion_split, read_metadata
-from .evaluate import escalation_thresholds, full_report, record_outputs
-from .metrics import fit_temperature, softmax
-from .model import save_checkpoint
-from .ood import fit_feature_gaussian, save_feature_gaussian
+from core.vision.classifier import Classifier
+from core.vision.data import lesion_split, read_metadata
+from core.vision.evaluate import escalation_thresholds, full_report, record_outputs
+from core.vision.metrics import fit_temperature, softmax
+from core.vision.model import save_checkpoint
+from core.vision.ood import fit_feature_gaussian, save_feature_gaussian
 
 
 def finalize(model_dir: str | Path, data: str | Path, *, val_fraction: float = 0.2, seed: int = 42,

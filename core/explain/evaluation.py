@@ -1,10 +1,10 @@
 """Evaluating heatmaps on a HAM10000-format folder with lesion masks.
 
 For each image: the heatmaps of the chosen CAM methods, scored against the lesion mask (energy inside,
-pointing game, IoU; `core.localisation`) next to two baselines, a uniform map and a centred Gaussian.
+pointing game, IoU; `core.explain.localisation`) next to two baselines, a uniform map and a centred Gaussian.
 Dermoscopy photos are centred on the lesion, so the report compares every method with the centre prior
 image by image (bootstrap intervals), overall, by diagnosis, by whether the prediction was right, and by
-lesion size. Optionally each heatmap's faithfulness (`core.faithfulness`) is measured too, with the
+lesion size. Optionally each heatmap's faithfulness (`core.explain.faithfulness`) is measured too, with the
 centre prior scored the same way. `python -m core explain-eval` prints the report.
 """
 from __future__ import annotations
@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .classifier import Classifier
-from .data import Record, image_path, lesion_split, read_lesion_mask
-from .explain import CAM_METHODS, Explanation, explain_many, explain_prepared
-from .faithfulness import CLEAR_GAP, FaithfulnessError, faithfulness
-from .figures import figure_png, heatmap_overlay, mask_outline
-from .imaging import ImageError, load_image
-from .localisation import (
+from core.vision.classifier import Classifier
+from core.vision.data import Record, image_path, lesion_split, read_lesion_mask
+from core.explain.cams import CAM_METHODS, Explanation, explain_many, explain_prepared
+from core.explain.faithfulness import CLEAR_GAP, FaithfulnessError, faithfulness
+from core.explain.figures import figure_png, heatmap_overlay, mask_outline
+from core.vision.imaging import ImageError, load_image
+from core.explain.localisation import (
     BASELINES,
     CENTRE_PRIOR_SIGMA,
     DEFAULT_IOU_THRESHOLD,
@@ -33,7 +33,7 @@ from .localisation import (
     localise,
     paired_comparison,
 )
-from .transforms import Prepared, heatmap_to_original
+from core.vision.transforms import Prepared, heatmap_to_original
 
 REFERENCE = "centre-gaussian"  # the baseline every method is compared with
 # Lesion size as a share of the frame: small lesions fall below the CAM's coarse grid; large ones are

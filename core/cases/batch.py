@@ -18,16 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cases import CaseStore, CaseStoreError, NewCase, check_actor, malignant_probability, urgency_sort_key
-from .config import Settings
-from .imaging import ImageError, decode_image
-from .triage import Assessment, classifier_finding, combine
+from core.cases import CaseStore, CaseStoreError, NewCase, check_actor, malignant_probability, urgency_sort_key
+from core.config import Settings
+from core.vision.imaging import ImageError, decode_image
+from core.triage import Assessment, classifier_finding, combine
 
 if TYPE_CHECKING:
-    from .classifier import Classifier, Prediction
-    from .model import ModelMeta
+    from core.vision.classifier import Classifier, Prediction
+    from core.vision.model import ModelMeta
 
-HEATMAP_METHOD = "gradcam"  # key in core.explain.CAM_METHODS; the fast default of the analysis page
+HEATMAP_METHOD = "gradcam"  # key in core.explain.cams.CAM_METHODS; the fast default of the analysis page
 MAX_ZIP_MEMBERS = 5000
 MAX_MEMBER_BYTES = 64 * 1024 * 1024  # larger than any sane lesion photograph; guards against zip bombs
 
@@ -168,7 +168,7 @@ def analyse_batch(files: Sequence[BatchFile], classifier: Classifier, store: Cas
     settings = settings or Settings.from_env()
     method_label = ""
     if heatmaps:  # grad-cam is imported only when heatmaps are wanted
-        from .explain import CAM_METHODS, explain_prepared
+        from core.explain.cams import CAM_METHODS, explain_prepared
 
         method_label = CAM_METHODS[HEATMAP_METHOD].label
     rows: list[BatchRow] = []

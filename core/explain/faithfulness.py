@@ -24,10 +24,10 @@ import torch
 from pytorch_grad_cam.metrics.cam_mult_image import CamMultImageConfidenceChange
 from pytorch_grad_cam.metrics.road import ROADLeastRelevantFirst, ROADMostRelevantFirst
 
-from .classifier import Classifier
-from .config import CLASS_NAMES
-from .explain import Explanation
-from .transforms import Prepared
+from core.vision.classifier import Classifier
+from core.config import CLASS_NAMES
+from core.explain.cams import Explanation
+from core.vision.transforms import Prepared
 
 DEFAULT_FRACTION = 0.2
 # Below this probability a relative change is meaningless (1 % -> 3 % is "+200 %").

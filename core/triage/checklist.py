@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from .triage import CONDITIONS, NG12, SEVEN_POINT, Finding
+from core.triage import CONDITIONS, NG12, SEVEN_POINT, Finding
 
 REFERRAL_THRESHOLD = 3
 

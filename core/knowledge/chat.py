@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import CLASS_NAMES, Settings
-from .knowledge import KnowledgeIndex, Passage, Retrieval, tokenize
+from core.config import CLASS_NAMES, Settings
+from core.knowledge.index import KnowledgeIndex, Passage, Retrieval, tokenize
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -153,7 +153,7 @@ def run_triage(text: str) -> tuple[str, Any | None]:
     Raises ValueError (triage's own input error) for text triage cannot read, e.g. far too long.
     """
     try:
-        from .triage import assess
+        from core.triage import assess
     except ImportError:
         return "routine", None
     assessment = assess(text)

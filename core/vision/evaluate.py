@@ -10,11 +10,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .classifier import Classifier
-from .config import MALIGNANT
-from .data import Record, image_path
-from .imaging import load_image
-from .metrics import classification_report, sensitivity_at_threshold, softmax
+from core.vision.classifier import Classifier
+from core.config import MALIGNANT
+from core.vision.data import Record, image_path
+from core.vision.imaging import load_image
+from core.vision.metrics import classification_report, sensitivity_at_threshold, softmax
 
 AGE_BANDS = ((0, 30, "<30"), (30, 50, "30-49"), (50, 70, "50-69"), (70, 200, "70+"))
 ESCALATION_TARGET_SENSITIVITY = 0.90

@@ -8,11 +8,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .config import CLASS_NAMES, MALIGNANT, Settings
-from .metrics import softmax
-from .model import LesionNet, ModelMeta, load_checkpoint
-from .ood import FeatureGaussian, load_feature_gaussian
-from .transforms import Prepared, prepare, tta_views
+from core.config import CLASS_NAMES, MALIGNANT, Settings
+from core.vision.metrics import softmax
+from core.vision.model import LesionNet, ModelMeta, load_checkpoint
+from core.vision.ood import FeatureGaussian, load_feature_gaussian
+from core.vision.transforms import Prepared, prepare, tta_views
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ Pipeline:
 
 Typical use (the dashboard keeps one `KnowledgeIndex` per process, e.g. in `st.cache_resource`)::
 
-    from core.knowledge import ensure_index, KnowledgeIndex
+    from core.knowledge.index import ensure_index, KnowledgeIndex
     ensure_index()                      # builds the index on first start; no-op afterwards
     index = KnowledgeIndex.open()
     retrieval = index.search("What does a blue-white veil suggest?")
@@ -39,7 +39,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .config import PROJECT_ROOT, Settings
+from core.config import PROJECT_ROOT, Settings
 
 if TYPE_CHECKING:
     import numpy as np

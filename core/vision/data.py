@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .config import CLASSES
-from .localisation import mask_problem
+from core.config import CLASSES
+from core.explain.localisation import mask_problem
 
 
 @dataclass(frozen=True)

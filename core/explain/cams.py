@@ -30,8 +30,8 @@ from pytorch_grad_cam import (
 from pytorch_grad_cam.base_cam import BaseCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-from .classifier import Classifier
-from .transforms import Prepared, heatmap_to_original
+from core.vision.classifier import Classifier
+from core.vision.transforms import Prepared, heatmap_to_original
 
 
 @dataclass(frozen=True)
