@@ -10,6 +10,7 @@ Target: p50 <= 300 ms per ask (extractive composer).
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import json
 import os
 import platform
@@ -25,8 +26,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from core.knowledge.chat import ask, percentile  # noqa: E402
-from core.knowledge.index import DEFAULT_KB_DIR, KnowledgeIndex, ingest, load_embeddings  # noqa: E402
+from core.config import Settings  # noqa: E402
+from core.knowledge.chat import ask  # noqa: E402
+from core.knowledge.chat_eval import percentile  # noqa: E402
+from core.knowledge.index import KnowledgeIndex, ingest, load_embeddings  # noqa: E402
+from core.runtime import configure_torch  # noqa: E402
 
 DEV_SET = ROOT.parent / "shared" / "eval" / "chat_dev.jsonl"
 FALLBACK_QUESTIONS = [
@@ -50,8 +54,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3, help="passes over the questions")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (0 = torch default)")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    settings = replace(Settings.from_env(), torch_threads=args.threads)
+    configure_torch(settings)
 
     started = time.perf_counter()
     embeddings = load_embeddings()
@@ -59,8 +63,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         chroma = Path(tmp) / "chroma"
-        cold = ingest(DEFAULT_KB_DIR, chroma, embeddings=embeddings, show_progress=False)
-        warm = ingest(DEFAULT_KB_DIR, chroma, embeddings=embeddings, show_progress=False)
+        cold = ingest(settings.kb_dir, chroma, embeddings=embeddings, show_progress=False)
+        warm = ingest(settings.kb_dir, chroma, embeddings=embeddings, show_progress=False)
         started = time.perf_counter()
         index = KnowledgeIndex.open(chroma, embeddings=embeddings)
         open_seconds = time.perf_counter() - started

@@ -7,6 +7,7 @@ images when the folder is configured (synthetic ones otherwise).
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import os
 import platform
 import sys
@@ -26,14 +27,14 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget  # noqa:
 from benchmarks.timing import row, timed  # noqa: E402
 from core.vision.classifier import Classifier  # noqa: E402
 from core.config import Settings  # noqa: E402
+from core.runtime import configure_torch  # noqa: E402
 from core.vision.data import image_path, lesion_split, read_metadata  # noqa: E402
 from core.explain.cams import CAM_METHODS, explain_many, explain_prepared, target_layer  # noqa: E402
 from core.explain.faithfulness import faithfulness  # noqa: E402
 from core.vision.imaging import load_image  # noqa: E402
 
 
-def images(n: int):
-    folder = Settings.from_env().ham10000_dir
+def images(folder: Path, n: int):
     if (folder / "metadata.csv").is_file():
         _, val = lesion_split(read_metadata(folder))
         return [load_image(image_path(folder, r.image_id)).image for r in val[:n]], f"{folder} (validation split)"
@@ -49,10 +50,10 @@ def main() -> None:
     parser.add_argument("--n-slow", type=int, default=1, help="images for Score-CAM and Ablation-CAM")
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    clf = Classifier.load()
-    imgs, source = images(args.n)
+    settings = replace(Settings.from_env(), torch_threads=args.threads)
+    configure_torch(settings)
+    clf = Classifier.load(settings.model_dir, low_confidence=settings.low_confidence)
+    imgs, source = images(settings.ham10000_dir, args.n)
     prepared = [clf.prepare(img) for img in imgs]
     print(f"DermaDesk explanation latency — model {clf.meta.version}; {len(imgs)} images from {source}")
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "

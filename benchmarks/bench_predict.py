@@ -8,6 +8,7 @@ is absent).
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import os
 import platform
 import sys
@@ -23,13 +24,13 @@ import torch  # noqa: E402
 from benchmarks.timing import row, timed  # noqa: E402
 from core.vision.classifier import Classifier  # noqa: E402
 from core.config import Settings  # noqa: E402
+from core.runtime import configure_torch  # noqa: E402
 from core.vision.data import image_path, read_metadata  # noqa: E402
 from core.explain.cams import explain_prepared  # noqa: E402
 from core.vision.imaging import decode_image  # noqa: E402
 
 
-def images(n: int):
-    folder = Settings.from_env().ham10000_dir
+def images(folder: Path, n: int):
     if (folder / "metadata.csv").is_file():
         return [image_path(folder, r.image_id).read_bytes() for r in read_metadata(folder)[:n]], str(folder)
     import io
@@ -50,10 +51,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=40)
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    clf = Classifier.load()
-    files, source = images(args.n)
+    settings = replace(Settings.from_env(), torch_threads=args.threads)
+    configure_torch(settings)
+    clf = Classifier.load(settings.model_dir, low_confidence=settings.low_confidence)
+    files, source = images(settings.ham10000_dir, args.n)
     imgs = [decode_image(data).image for data in files]
     print(f"DermaDesk predict latency — model {clf.meta.version}; {len(imgs)} images from {source}")
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "

@@ -40,7 +40,8 @@ def _env_int(name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class Settings:
-    """Runtime configuration. Build it with `Settings.from_env()`; pass it down explicitly."""
+    """Runtime configuration. Built once by each entry point (app, command line, benchmarks) with
+    `Settings.from_env()` and passed down explicitly; nothing below the entry points reads the environment."""
 
     data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var")
     model_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "models" / "dermadesk-classifier")
@@ -53,11 +54,6 @@ class Settings:
     low_confidence: float = 0.5
     torch_threads: int = 0  # 0 = leave torch's default
     kb_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "knowledge_base")
-    # Optional generative rephrasing of chat answers; empty kind = offline extractive answers only.
-    chat_llm_kind: str = ""  # "openai" (any OpenAI-compatible server) or "ollama"
-    chat_llm_url: str = ""
-    chat_llm_model: str = ""
-    chat_llm_api_key: str = ""
     # Case database: empty = the SQLite file `cases_db`; otherwise an SQLAlchemy URL such as
     # postgresql+psycopg://user:password@host/dbname (same code, same migrations).
     database_url: str = ""
@@ -76,10 +72,6 @@ class Settings:
             low_confidence=_env_float("DERMADESK_LOW_CONFIDENCE", base.low_confidence),
             torch_threads=_env_int("DERMADESK_TORCH_THREADS", base.torch_threads),
             kb_dir=_env_path("DERMADESK_KB_DIR", base.kb_dir),
-            chat_llm_kind=os.environ.get("DERMADESK_CHAT_LLM_KIND", base.chat_llm_kind),
-            chat_llm_url=os.environ.get("DERMADESK_CHAT_LLM_URL", base.chat_llm_url),
-            chat_llm_model=os.environ.get("DERMADESK_CHAT_LLM_MODEL", base.chat_llm_model),
-            chat_llm_api_key=os.environ.get("DERMADESK_CHAT_LLM_API_KEY", base.chat_llm_api_key),
             database_url=os.environ.get("DERMADESK_DATABASE_URL", base.database_url),
             user_name=os.environ.get("DERMADESK_USER", base.user_name),
         )

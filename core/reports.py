@@ -10,11 +10,8 @@ the built-in Helvetica with text mapped to Latin-1, so a missing font never stop
 """
 from __future__ import annotations
 
-import importlib.util
 import unicodedata
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -23,25 +20,17 @@ from PIL import Image
 from core.cases import AGREEMENTS, MANAGEMENTS, CaseDetail, CaseStoreError
 from core.triage.checklist import ITEMS
 from core.config import CLASS_NAMES, MALIGNANT
-from core.explain.figures import heatmap_overlay
+from core.explain.figures import dejavu_fonts, heatmap_overlay
+from core.explain.methods import method_label
+from core.vision.limits import MODEL_LIMITS
 
 PAGE_WIDTH = 210.0  # A4, millimetres
 MARGIN = 15.0
 CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 PDF_IMAGE_MAX_SIDE = 900  # pixels; enough for print at the size shown, keeps the PDF small
 
-MODEL_LIMITS = (
-    "The model knows 7 classes only (akiec, bcc, bkl, df, mel, nv, vasc). It cannot recognise squamous cell "
-    "carcinoma, Merkel cell carcinoma, inflammatory or infectious disease, and it will still name one of its 7 "
-    "classes for such a lesion.",
-    "It learned from HAM10000 dermoscopy images taken in Austria and Australia, mostly of fair skin. How well it "
-    "works on darker skin, on ordinary (non-dermoscopic) photographs or on other devices is unknown.",
-    "Its probabilities were calibrated on a validation split of the same data set; on other populations they "
-    "may be too confident or not confident enough.",
-    "A heatmap shows where the model found evidence for a class. It does not show that the prediction is right.",
-    "This report is decision support. It does not replace clinical examination, dermoscopy by a trained "
-    "clinician or histology.",
-)
+DECISION_SUPPORT = ("This report is decision support. It does not replace clinical examination, dermoscopy by a "
+                    "trained clinician or histology.")
 
 LEVEL_HEADINGS = {
     "emergency": "EMERGENCY - needs emergency care now",
@@ -93,22 +82,6 @@ class ReportError(ValueError):
     """A report cannot be produced for this case; the message says why."""
 
 
-@dataclass(frozen=True)
-class FontSet:
-    regular: Path
-    bold: Path
-
-
-def find_unicode_fonts() -> FontSet | None:
-    """DejaVu Sans from matplotlib's data folder, without importing matplotlib; None if it is absent."""
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(list(spec.submodule_search_locations)[0]) / "mpl-data" / "fonts" / "ttf"
-    fonts = FontSet(folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf")
-    return fonts if fonts.regular.is_file() and fonts.bold.is_file() else None
-
-
 _LATIN1_REPLACEMENTS = {"—": "-", "–": "-", "→": "->", "←": "<-", "≥": ">=", "≤": "<=", "‘": "'", "’": "'",
                         "“": '"', "”": '"', "…": "...", "•": "-", "×": "x", "≈": "~", "−": "-", "\u00a0": " "}
 
@@ -134,7 +107,7 @@ class _Pdf(FPDF):
     def __init__(self, footer_text: str, unicode_fonts: bool):
         super().__init__(format="A4")
         self.footer_text = footer_text
-        fonts = find_unicode_fonts() if unicode_fonts else None
+        fonts = dejavu_fonts() if unicode_fonts else None
         if fonts is not None:
             self.add_font("DejaVu", "", fonts.regular)
             self.add_font("DejaVu", "B", fonts.bold)
@@ -294,9 +267,8 @@ def clinician_report(case: CaseDetail, *, unicode_fonts: bool = True) -> bytes:
     pdf.ln(2)
     # A file lost from the image store must not cost the clinician the rest of the record.
     try:
-        with Image.open(case.images[0].path) as stored:
-            image = stored.convert("RGB")
-    except OSError:
+        image = case.images[0].load()
+    except CaseStoreError:
         image = None
         pdf.paragraph("The lesion image file is missing from the image store (`python -m core cases check` "
                       "lists missing files); the report is otherwise complete.", size=9, bold=True)
@@ -308,7 +280,7 @@ def clinician_report(case: CaseDetail, *, unicode_fonts: bool = True) -> bytes:
     if image is not None:
         panels = [(image, "Lesion image")]
         if heatmap is not None:
-            panels.append((heatmap_overlay(image, heatmap), f"{prediction.heatmap_method or 'Heatmap'} for "
+            panels.append((heatmap_overlay(image, heatmap), f"{method_label(prediction.heatmap_method)} for "
                                                             f"{prediction.heatmap_target}"))
         _place_images(pdf, panels)
 
@@ -350,7 +322,7 @@ def clinician_report(case: CaseDetail, *, unicode_fonts: bool = True) -> bytes:
         pdf.bullet(f"{_when(entry.at)} - {entry.actor}: {entry.describe()}", size=8.5)
 
     pdf.heading("Limits of this model")
-    for limit in MODEL_LIMITS:
+    for limit in (*MODEL_LIMITS, DECISION_SUPPORT):
         pdf.bullet(limit, size=8.5)
     pdf.ln(2)
     pdf.paragraph(f"Report generated {_when(datetime.now(timezone.utc))} from case version {s.version}.", size=8)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
-import numpy as np
 import streamlit as st
 
-from core.cases import CaseStore, CaseStoreError, NewCase, database_url
-from core.triage.checklist import ChecklistResult
-from core.vision.classifier import Prediction
+from core.analysis import Analysis
+from core.cases import CaseStore, CaseStoreError, database_url
 from core.config import PROJECT_ROOT, Settings
-from core.vision.imaging import DecodedImage
-from core.triage import Assessment
+from dashboard import resources
 
 CASE_PAGE = str(PROJECT_ROOT / "pages" / "case.py")
 QUEUE_PAGE = str(PROJECT_ROOT / "pages" / "case_queue.py")
@@ -26,7 +23,7 @@ def _open_store(url: str, image_store: str, _settings: Settings) -> CaseStore:
 
 def case_store() -> CaseStore | None:
     """The store for the configured database (opened once per server), or None after showing why not."""
-    settings = Settings.from_env()
+    settings = resources.settings()
     try:
         return _open_store(database_url(settings), str(settings.image_store), settings)
     except CaseStoreError as exc:
@@ -41,7 +38,7 @@ def _remember_name() -> None:
 def current_user() -> str:
     """The clinician's name from the sidebar (kept across pages); every saved change records it."""
     if "audit_name" not in st.session_state:
-        st.session_state["audit_name"] = Settings.from_env().user_name.strip()
+        st.session_state["audit_name"] = resources.settings().user_name.strip()
     # Widget state is dropped on pages that do not draw the widget; the plain key above survives.
     st.session_state["audit_name_input"] = st.session_state["audit_name"]
     st.sidebar.text_input("Your name (recorded with every change to a case)", key="audit_name_input",
@@ -51,26 +48,22 @@ def current_user() -> str:
     return st.session_state["audit_name"]
 
 
-def _analysis_key(decoded: DecodedImage, *parts: object) -> str:
-    digest = hashlib.sha256(decoded.image.tobytes())
-    digest.update(repr(parts).encode())
+def _analysis_key(analysis: Analysis, *parts: object) -> str:
+    digest = hashlib.sha256(analysis.image.image.tobytes())
+    digest.update(repr((analysis.model_version, analysis.details, analysis.note,
+                        analysis.checklist.score if analysis.checklist else None, *parts)).encode())
     return digest.hexdigest()[:24]
 
 
-def save_as_case_panel(decoded: DecodedImage, prediction: Prediction, heatmap: np.ndarray | None,
-                       age: int | None, sex: str | None, site: str | None, note: str,
-                       red_flags: Assessment | None, checklist: ChecklistResult | None, *,
-                       heatmap_target: str | None = None, heatmap_method: str = "Grad-CAM",
-                       source_name: str = "") -> None:
-    """"Save as case" for the analysis on screen: stores the image, the model's output and heatmap,
-    the red flags and the checklist, linked to a new or an earlier lesion."""
+def save_as_case_panel(analysis: Analysis, *, heatmap_target: str | None = None, source_name: str = "") -> None:
+    """"Save as case" for the analysis on screen: stores the image, the model's output and the heatmap of
+    `heatmap_target`, the red flags and the checklist, linked to a new or an earlier lesion."""
     st.subheader("Save as case")
     store = case_store()
     if store is None:
         return
     user = current_user()
-    key = _analysis_key(decoded, prediction.model_version, age, sex, site, note,
-                        checklist.score if checklist else None, heatmap_target, heatmap_method)
+    key = _analysis_key(analysis, heatmap_target)
     saved_id = st.session_state.get(f"saved-case-{key}")
     if saved_id is not None:
         st.success(f"This analysis is saved as case #{saved_id}.")
@@ -91,11 +84,8 @@ def save_as_case_panel(decoded: DecodedImage, prediction: Prediction, heatmap: n
     if st.button("Save as case", type="primary", disabled=not user, key=f"save-{key}",
                  help=None if user else "Enter your name in the sidebar first."):
         try:
-            summary = store.create_case(NewCase(
-                image=decoded.image, prediction=prediction, source_name=source_name,
-                source_format=decoded.source_format, heatmap=heatmap, heatmap_target=heatmap_target,
-                heatmap_method=heatmap_method,
-                triage=red_flags, checklist=checklist, age=age, sex=sex, site=site, note=note,
+            summary = store.create_case(analysis.new_case(
+                source_name=source_name, heatmap_target=heatmap_target,
                 lesion_id=None if lesion == NEW_LESION else lesion), actor=user)
         except CaseStoreError as exc:
             st.error(f"The case was not saved: {exc}")

@@ -6,8 +6,9 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.vision.classifier import Prediction
 from core.config import CLASS_NAMES, MALIGNANT, PROJECT_ROOT
+from core.vision.classifier import Prediction
+from core.vision.limits import MODEL_LIMITS
 
 MODEL_CARD = PROJECT_ROOT / "models" / "MODEL_CARD.md"
 
@@ -23,16 +24,20 @@ def decision_support_notice() -> None:
 
 def model_limits() -> None:
     with st.expander("Known limits of this model"):
-        st.markdown(
-            "- Trained on 7 classes only (akiec, bcc, bkl, df, mel, nv, vasc): it cannot recognise SCC, "
-            "Merkel cell carcinoma, inflammatory disease or anything else, and will still answer with one of the 7.\n"
-            "- Trained on dermoscopy images from Austria and Australia, mostly fair skin: performance on darker "
-            "skin, clinical (non-dermoscopic) photos or other devices is unknown.\n"
-            "- Probabilities are calibrated on a validation split of the same data set; on other populations "
-            "they may be over- or under-confident.\n"
-            "- A heatmap shows where evidence for a class was found, not that the prediction is right.\n\n"
-            "Full details, metrics per class and failure modes: the **Model card** page."
-        )
+        st.markdown("\n".join(f"- {limit}" for limit in MODEL_LIMITS)
+                    + "\n\nFull details, metrics per class and failure modes: the **Model card** page.")
+
+
+def out_of_distribution_notice(consequence: str = "so the probabilities below are meaningless. Upload a "
+                               "dermoscopic photograph of a single lesion.") -> None:
+    st.error("**This does not look like a dermoscopy image of a skin lesion.** Its features are far from every "
+             f"image the model was trained on, {consequence}", icon=":material/block:")
+
+
+def note_problem(problem: str | None) -> None:
+    """Say so when the clinical note could not be checked for red flags (e.g. longer than the filter reads)."""
+    if problem:
+        st.error(f"The clinical note could not be checked for red flags: {problem}")
 
 
 def model_output(prediction: Prediction, chart_key: str | None = None) -> None:

@@ -8,29 +8,40 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from core.vision.classifier import Classifier, Prediction
+from core.analysis import Analysis, HeatmapRequest, analyse
 from core.config import Settings
-from core.explain.cams import explain_prepared
+from core.runtime import configure_torch
+from core.triage.checklist import ChecklistResult
+from core.vision.fusion import PatientDetails
+from core.vision.classifier import Classifier
 from core.vision.imaging import DecodedImage, ImageError, decode_image
 from core.vision.model import CheckpointError
 
 
 def settings() -> Settings:
-    """Read on every run (cheap), so that heavy objects below are keyed by the folders they come from."""
+    """The app's settings: the entry point's one read of the environment, done on every run (it is cheap)
+    so that the heavy objects below are keyed by the folders they come from."""
     return Settings.from_env()
 
 
+@st.cache_resource(show_spinner=False)
+def _configure_runtime(torch_threads: int) -> None:
+    configure_torch(settings())
+
+
 @st.cache_resource(show_spinner="Loading the classifier…")
-def _load_classifier(model_dir: str) -> Classifier | None:
+def _load_classifier(model_dir: str, low_confidence: float) -> Classifier | None:
     try:
-        return Classifier.load(model_dir, settings())
+        return Classifier.load(model_dir, low_confidence=low_confidence)
     except CheckpointError:
         return None
 
 
 def classifier() -> Classifier | None:
     """The trained model, or None (pages then explain how to get one) when no checkpoint exists."""
-    return _load_classifier(str(settings().model_dir))
+    s = settings()
+    _configure_runtime(s.torch_threads)
+    return _load_classifier(str(s.model_dir), s.low_confidence)
 
 
 def digest(data: bytes) -> str:
@@ -58,15 +69,19 @@ def decode_or_stop(name: str, data: bytes) -> tuple[str, DecodedImage]:
     return key, decoded
 
 
+# Streamlit hashes the small frozen inputs (note, checklist, details, request) by value.
 @st.cache_data(max_entries=32, show_spinner=False)
-def predict(key: str, _decoded: DecodedImage, model_version: str) -> Prediction:
-    return classifier().predict(_decoded.image)
+def _analysis(key: str, model_dir: str, _decoded: DecodedImage, note: str, checklist: ChecklistResult | None,
+              details: PatientDetails | None, request: HeatmapRequest | None) -> Analysis:
+    return analyse(_decoded, classifier(), settings(), note=note, checklist=checklist, details=details,
+                   heatmaps=request)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def heatmap(key: str, _decoded: DecodedImage, method: str, target: str, model_version: str) -> np.ndarray:
-    model = classifier()
-    return explain_prepared(model, model.prepare(_decoded.image), method, target).heatmap
+def analysis(key: str, decoded: DecodedImage, note: str = "", checklist: ChecklistResult | None = None,
+             details: PatientDetails | None = None, request: HeatmapRequest | None = None) -> Analysis:
+    """The analysis of a decoded upload (`key` is its digest), recomputed only when an input or the
+    model changes. Without `request` no heatmap is computed."""
+    return _analysis(key, str(settings().model_dir), decoded, note, checklist, details, request)
 
 
 @st.cache_resource(show_spinner=False)
@@ -147,7 +162,7 @@ def ham_mask(folder: str, image_id: str, size: tuple[int, int]) -> tuple[np.ndar
 @st.cache_data(show_spinner=False)
 def knowledge_document(path: str) -> tuple[str, str] | None:
     """(title, markdown body) of one knowledge-base document, or None if it is missing or malformed."""
-    from core.knowledge.index import KnowledgeBaseError, parse_document
+    from core.knowledge.documents import KnowledgeBaseError, parse_document
 
     try:
         doc = parse_document(Path(path))

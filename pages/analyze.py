@@ -2,12 +2,13 @@
 class, with the top three classes side by side."""
 import streamlit as st
 
-from core.explain import figures
-from core.triage.checklist import ITEMS, ChecklistAnswers, checklist_finding, score_checklist
+from core.analysis import HeatmapRequest, pre_image_red_flags
+from core.vision.fusion import PatientDetails
 from core.config import CLASS_NAMES
-from core.explain.cams import CAM_METHODS
+from core.explain import figures
+from core.explain.methods import CAM_METHODS, DEFAULT_METHOD
+from core.triage.checklist import ITEMS, ChecklistAnswers, score_checklist
 from core.vision.imaging import UPLOAD_EXTENSIONS
-from core.triage import TriageInputError, assess, classifier_finding, combine
 from dashboard import components as ui
 from dashboard import resources
 from dashboard.cases_ui import save_as_case_panel
@@ -29,6 +30,7 @@ age_col, sex_col, site_col = st.columns(3)
 age = age_col.number_input("Age (years)", min_value=0, max_value=120, value=None, step=1)
 sex = sex_col.selectbox("Sex", ["unknown", "female", "male"])
 site = site_col.selectbox("Body site", SITES)
+details = PatientDetails(age=age, sex=None if sex == "unknown" else sex, site=None if site == "unknown" else site)
 note = st.text_area("Clinical note (optional)", placeholder="History, symptoms, change over time…",
                     help="Read by the red-flag filter before anything else.")
 with st.expander("NICE weighted 7-point checklist"):
@@ -40,41 +42,39 @@ with st.expander("NICE weighted 7-point checklist"):
     st.markdown(f"**Score: {checklist.score}** — "
                 + ("refer urgently (3 or more)." if checklist.refer else "below the referral threshold of 3."))
 st.caption("Age, sex and site are recorded with the case; this model reads the image only.")
-
-try:
-    note_assessment = assess(note) if note.strip() else None
-except TriageInputError as exc:
-    note_assessment = None
-    st.error(f"The clinical note could not be checked for red flags: {exc}")
+flags_key = f"{resources.digest(note.encode())}-{checklist.score}"
 
 if upload is None:
-    red_flags = combine(note_assessment, checklist_finding(checklist))
-    ui.escalation_banner(red_flags, key=f"note-{resources.digest(note.encode())}-{checklist.score}", text=note)
+    red_flags, note_problem = pre_image_red_flags(note, checklist)
+    ui.note_problem(note_problem)
+    ui.escalation_banner(red_flags, key=f"note-{flags_key}", text=note)
     st.info("Upload a dermoscopic image of a single lesion to see the model's assessment.")
     st.stop()
 
-data = upload.getvalue()
-key, decoded = resources.decode_or_stop(upload.name, data)
+key, decoded = resources.decode_or_stop(upload.name, upload.getvalue())
+# The heatmap widgets are drawn below the result; their values from the previous run choose what to compute.
+method = st.session_state.get("heatmap_method", DEFAULT_METHOD)
+target = st.session_state.get("heatmap_target")
+compare = st.session_state.get("compare_top3", not CAM_METHODS[method].slow)
+request = HeatmapRequest(method, classes=(target,) if target else (), top=3 if compare else 1)
+with st.spinner(f"Analysing ({CAM_METHODS[method].label})…"):
+    analysis = resources.analysis(key, decoded, note, checklist, details, request)
+prediction = analysis.prediction
 
-with st.spinner("Analysing…"):
-    prediction = resources.predict(key, decoded, model.meta.version)
+
+def heatmap_of(target: str):
+    """A heatmap of the analysis, or computed now for a class the analysis did not include (cached too)."""
+    return analysis.heatmap(target) or resources.analysis(
+        key, decoded, note, checklist, details, HeatmapRequest(method, classes=(target,))).heatmap(target)
+
 
 # Red flags come before the model's output: note, checklist and classifier escalation together.
-thresholds = model.meta.escalation_thresholds
-sensitivities = {c: v.get("sensitivity") for c, v in model.meta.metrics.get("escalation", {}).items()
-                 if c in thresholds and isinstance(v, dict)}
-red_flags = combine(note_assessment, checklist_finding(checklist),
-                    None if prediction.out_of_distribution else
-                    classifier_finding(prediction.probabilities, thresholds, sensitivities))
-ui.escalation_banner(red_flags, key=f"{key}-{resources.digest(note.encode())}-{checklist.score}", text=note)
-
-st.session_state["current_case"] = {"predicted": prediction.predicted, "probabilities": prediction.probabilities,
-                                    "image": upload.name, "model_version": prediction.model_version}
+ui.note_problem(analysis.note_problem)
+ui.escalation_banner(analysis.red_flags, key=f"{key}-{flags_key}", text=note)
+st.session_state["current_case"] = analysis.current_case(upload.name)
 
 if prediction.out_of_distribution:
-    st.error("**This does not look like a dermoscopy image of a skin lesion.** Its features are far from every "
-             "image the model was trained on, so the probabilities below are meaningless. Upload a dermoscopic "
-             "photograph of a single lesion.", icon=":material/block:")
+    ui.out_of_distribution_notice()
     results = st.expander("Show the model's output anyway")
 else:
     results = st.container()
@@ -88,27 +88,24 @@ with results:
                    "lesion-level validation split. Red bars are malignant classes.")
     with image_col:
         ranked = [c for c, _ in prediction.ranked()]
-        target = st.selectbox("Heatmap for class", ranked, format_func=lambda c: f"{c} — {CLASS_NAMES[c]}",
+        target = st.selectbox("Heatmap for class", ranked, key="heatmap_target",
+                              format_func=lambda c: f"{c} — {CLASS_NAMES[c]}",
                               help="The heatmap shows where the model found evidence for this class.")
         opacity = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05)
-        method = st.selectbox("Heatmap method", list(CAM_METHODS), format_func=lambda m: CAM_METHODS[m].label
-                              + (" (slow)" if CAM_METHODS[m].slow else ""),
-                              help="Grad-CAM is the default; the Explanation lab compares methods in depth.")
-        label = CAM_METHODS[method].label
-        with st.spinner(f"Computing {label}…"):
-            cam = resources.heatmap(key, decoded, method, target, model.meta.version)
-        st.image(figures.heatmap_overlay(decoded.image, cam, opacity), caption=f"{label} for {target}", width="stretch")
+        st.selectbox("Heatmap method", list(CAM_METHODS), key="heatmap_method",
+                     format_func=lambda m: CAM_METHODS[m].label + (" (slow)" if CAM_METHODS[m].slow else ""),
+                     help="Grad-CAM is the default; the Explanation lab compares methods in depth.")
+        shown = heatmap_of(target)
+        st.image(figures.heatmap_overlay(decoded.image, shown.heatmap, opacity),
+                 caption=f"{shown.label} for {shown.target}", width="stretch")
         st.caption("Warm colours mark regions that raised this class's score. A heatmap on the lesion does not "
                    "prove the prediction is right; one on a ruler, ink mark or hair is a warning sign.")
     # Per-class heatmaps: fast methods share one forward pass, so the top three cost little more than one.
-    top3 = ranked[:3]
-    if st.toggle("Compare the top 3 classes", value=not CAM_METHODS[method].slow,
+    if st.toggle("Compare the top 3 classes", value=compare, key="compare_top3",
                  help="The slow methods take one to two minutes per class on a 2-core CPU."):
-        with st.spinner(f"Computing {label} for {', '.join(top3)}…"):
-            per_class = resources.explanations(key, decoded, (method,), tuple(top3), model.meta.version)
-        for column, explanation in zip(st.columns(len(per_class)), per_class):
+        for column, explanation in zip(st.columns(3), [heatmap_of(c) for c in ranked[:3]]):
             column.image(figures.heatmap_overlay(decoded.image, explanation.heatmap, opacity), width="stretch",
-                         caption=f"{label}: {explanation.target} ({prediction.probabilities[explanation.target]:.0%})")
+                         caption=f"{explanation.label}: {explanation.target} "
+                                 f"({prediction.probabilities[explanation.target]:.0%})")
 
-save_as_case_panel(decoded, prediction, cam, age, sex, site, note, red_flags, checklist,
-                   heatmap_target=target, heatmap_method=label, source_name=upload.name)
+save_as_case_panel(analysis, heatmap_target=shown.target, source_name=upload.name)

@@ -16,10 +16,12 @@ from core.cases import (
     database_url,
 )
 from core.triage.checklist import ITEMS
-from core.config import CLASS_NAMES, CLASSES, Settings
+from core.config import CLASS_NAMES, CLASSES
+from core.explain.methods import method_label
 from core.reports import clinician_report, patient_summary
 from dashboard import cases_ui
 from dashboard import components as ui
+from dashboard import resources
 
 OTHER = "other"
 STATUS_BADGE = {"open": ":orange-badge[open — awaiting verdict]", "reviewed": ":green-badge[reviewed]",
@@ -52,11 +54,9 @@ def _patient_pdf(db: str, case_id: int, version: int, _case: CaseDetail) -> byte
 
 def _load_image(case: CaseDetail) -> Image.Image | None:
     try:
-        with Image.open(case.images[0].path) as stored:
-            return stored.convert("RGB")
-    except OSError:
-        st.error(f"The image file of case #{case.id} is missing from the image store; run "
-                 "`python -m core cases check` to list missing files.")
+        return case.images[0].load()
+    except CaseStoreError as exc:
+        st.error(f"Case #{case.id}: {exc}")
         return None
 
 
@@ -132,7 +132,7 @@ with image_col:
         if heatmap is not None:
             opacity = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key=f"opacity-{case_id}")
             st.image(figures.heatmap_overlay(image, heatmap, opacity), width="stretch",
-                     caption=f"{stored.heatmap_method or 'Heatmap'} for {stored.heatmap_target} (saved with the case)")
+                     caption=f"{method_label(stored.heatmap_method)} for {stored.heatmap_target} (saved with the case)")
         else:
             st.image(image, width="stretch", caption="Lesion image (no heatmap was saved)")
 
@@ -237,7 +237,7 @@ st.dataframe(pd.DataFrame([{"when (UTC)": e.at.strftime("%Y-%m-%d %H:%M:%S"), "w
                            for e in case.audit]), hide_index=True, width="stretch")
 
 st.subheader("Reports")
-db = database_url(Settings.from_env())
+db = database_url(resources.settings())
 report_col, leaflet_col = st.columns(2)
 with report_col:
     st.download_button("Clinician report (PDF)", _clinician_pdf(db, case_id, summary.version, len(visits), case),

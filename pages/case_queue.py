@@ -108,8 +108,8 @@ if st.button("Analyse and save as cases", type="primary", disabled=not uploads o
     def on_progress(done: int, total: int, name: str) -> None:
         bar.progress(done / max(total, 1), text=f"{done}/{total}: {name}")
 
-    st.session_state["batch-result"] = analyse_batch(files, model, store, user, heatmaps=heatmaps,
-                                                     progress=on_progress)
+    st.session_state["batch-result"] = analyse_batch(files, model, store, user, resources.settings(),
+                                                     heatmaps=heatmaps, progress=on_progress)
     bar.empty()
     st.rerun()  # the queue above now includes the new cases
 

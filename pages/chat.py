@@ -19,8 +19,8 @@ use_case = st.toggle("Use current case", value=False, disabled=case is None,
                      help="Questions about 'this lesion' then use the analysed image's prediction as context."
                      if case else "Analyse an image first to use it as context.")
 if case and use_case:
-    st.caption(f"Context: {case['image']} — model predicts **{case['predicted']}** "
-               f"({case['probabilities'][case['predicted']]:.0%}).")
+    st.caption(f"Context: {case.image_name} — model predicts **{case.predicted}** "
+               f"({case.probabilities[case.predicted]:.0%}).")
 
 history = st.session_state.setdefault("chat_history", [])
 
@@ -53,8 +53,7 @@ if question is not None:
         render(history[-1], len(history) - 1)
         try:
             with st.spinner("Searching the knowledge base…"):
-                answer = ask(question, case_context=case if use_case else None, index=index,
-                             settings=resources.settings())
+                answer = ask(question, case=case if use_case else None, index=index)
         except ValueError as exc:
             st.error(f"That question could not be processed: {exc}")
         else:

@@ -5,7 +5,7 @@ import streamlit as st
 from core.explain import figures
 from core.config import CLASS_NAMES
 from core.vision.data import DataError, image_path
-from core.explain.cams import CAM_METHODS
+from core.explain.methods import CAM_METHODS
 from core.explain.faithfulness import FaithfulnessError, view_to_image
 from core.vision.imaging import UPLOAD_EXTENSIONS
 from core.explain.localisation import centre_gaussian, localise
@@ -82,10 +82,9 @@ if use_mask:
         st.caption(f"The lesion mask is not used: {problem}.")
 
 with st.spinner("Analysing…"):
-    prediction = resources.predict(key, decoded, model.meta.version)
+    prediction = resources.analysis(key, decoded).prediction
 if prediction.out_of_distribution:
-    st.error("**This does not look like a dermoscopy image of a skin lesion**, so its heatmaps explain "
-             "nothing useful. They are shown only for teaching.", icon=":material/block:")
+    ui.out_of_distribution_notice("so its heatmaps explain nothing useful. They are shown only for teaching.")
 ranked = prediction.ranked()
 
 method_col, target_col = st.columns(2)

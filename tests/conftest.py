@@ -166,7 +166,8 @@ def mini_index(mini_data_dir: Path, embeddings):
 @pytest.fixture(scope="session")
 def real_index(tmp_path_factory: pytest.TempPathFactory, embeddings):
     """The real knowledge_base/ ingested into a temporary index; skips while it has fewer than 5 documents."""
-    from core.knowledge.index import KnowledgeIndex, ingest, load_documents
+    from core.knowledge.documents import load_documents
+    from core.knowledge.index import KnowledgeIndex, ingest
 
     if len(load_documents(REAL_KB).documents) < 5:
         pytest.skip("knowledge_base/ has fewer than 5 documents")

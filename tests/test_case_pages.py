@@ -170,7 +170,7 @@ def test_case_page_survives_lost_image_files(store):
     assert not at.exception, at.exception
     texts = [e.value for e in at.error] + [w.value for w in at.warning]
     assert any("heatmap file is missing" in t for t in texts), texts
-    assert any("image file of case" in t for t in texts), texts
+    assert any(t.startswith(f"Case #{saved.id}: The image file is missing") for t in texts), texts
     assert "Clinician report (PDF)" in _downloads(at)  # the record can still be exported
 
 
@@ -187,10 +187,13 @@ def _save_panel_script() -> None:
     import numpy as np
     import streamlit as st
 
+    from core.analysis import Analysis
+    from core.explain.cams import Explanation
+    from core.triage import assess
     from core.triage.checklist import ChecklistAnswers, score_checklist
     from core.vision.classifier import Prediction
+    from core.vision.fusion import PatientDetails
     from core.vision.imaging import decode_image
-    from core.triage import assess
     from dashboard.cases_ui import CASE_PAGE, save_as_case_panel
     from tests.support import image_bytes, skin_like
 
@@ -199,9 +202,11 @@ def _save_panel_script() -> None:
         probabilities = {"akiec": 0.05, "bcc": 0.05, "bkl": 0.1, "df": 0.05, "mel": 0.55, "nv": 0.15, "vasc": 0.05}
         prediction = Prediction(probabilities, "mel", 0.55, False, "panel-test-model")
         note = "Changing mole, irregular border and several colours, 9 mm."
-        save_as_case_panel(decoded, prediction, np.full((90, 120), 0.5, np.float32), 52, "female", "back", note,
-                           assess(note), score_checklist(ChecklistAnswers(change_in_size=True)),
-                           heatmap_target="mel", heatmap_method="HiResCAM", source_name="upload.png")
+        heatmap = Explanation(np.full((90, 120), 0.5, np.float32), "hirescam", "mel")
+        save_as_case_panel(Analysis(decoded, prediction, assess(note), note=note,
+                                    checklist=score_checklist(ChecklistAnswers(change_in_size=True)),
+                                    details=PatientDetails(52, "female", "back"), heatmaps=(heatmap,)),
+                           heatmap_target="mel", source_name="upload.png")
 
     st.navigation([st.Page(analysis, title="Analyze", default=True), st.Page(CASE_PAGE, title="Case")]).run()
 
@@ -220,7 +225,7 @@ def test_save_as_case_panel_saves_once(store):
     assert (s.created_by, s.urgency, s.age, s.sex, s.site, s.seven_point_score) == ("Dr Panel", "urgent", 52,
                                                                                     "female", "back", 2)
     assert case.prediction.model_version == "panel-test-model" and case.prediction.heatmap_target == "mel"
-    assert case.prediction.heatmap_method == "HiResCAM"
+    assert case.prediction.heatmap_method == "hirescam"
     assert s.source_name == "upload.png"
     at.run()  # a rerun shows the saved case instead of offering to save it again
     assert not [b for b in at.button if b.label == "Save as case"]

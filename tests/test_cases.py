@@ -114,13 +114,25 @@ def test_migrations_from_empty_build_exactly_the_model_schema(store):
     assert {"cases", "case_images", "predictions", "audit_events", "alembic_version"} <= tables
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert context.get_current_heads() == ("0001",)
+        assert context.get_current_heads() == ("0002",)
         assert compare_metadata(context, Base.metadata) == []
     # Down to nothing and back up again.
     downgrade(store.engine)
     assert not set(inspect(store.engine).get_table_names()) & {"cases", "case_images", "predictions", "audit_events"}
     migrate(store.engine)
     assert store.create_case(sample_case(), actor="Dr A").id == 1
+
+
+def test_migration_0002_turns_stored_method_labels_into_registry_keys(store):
+    """Cases saved before 0002 stored the label ("Grad-CAM"); they read back as keys, and downgrade restores them."""
+    from sqlalchemy import text
+
+    saved = store.create_case(sample_case(heatmap_method="gradcam++"), actor="Dr A")
+    downgrade(store.engine, "0001")
+    with store.engine.connect() as connection:
+        assert connection.scalar(text("SELECT heatmap_method FROM predictions")) == "Grad-CAM++"
+    migrate(store.engine)
+    assert store.get_case(saved.id).prediction.heatmap_method == "gradcam++"
 
 
 def test_several_processes_opening_an_empty_database_at_once(backend):
@@ -178,7 +190,7 @@ def test_case_keeps_everything_from_the_analysis(store):
     assert stored.model_version == "lite0-v7" and stored.predicted == "mel"
     assert stored.probabilities == pytest.approx(prediction.probabilities)
     assert stored.to_prediction().ood_score == 1.5
-    assert stored.heatmap_target == "mel" and stored.heatmap_method == "Grad-CAM"
+    assert stored.heatmap_target == "mel" and stored.heatmap_method == "gradcam"
     np.testing.assert_allclose(stored.heatmap(), new.heatmap, atol=0.5 / 255 + 1e-6)
     with Image.open(case.images[0].path) as img:
         np.testing.assert_array_equal(np.asarray(img), np.asarray(new.image))
@@ -464,7 +476,7 @@ import numpy as np
 from PIL import Image
 from sqlalchemy import event
 from core.cases import CaseStore, NewCase
-from core.config import CLASSES
+from core.config import CLASSES, Settings
 
 @dataclass(frozen=True)
 class Output:
@@ -477,7 +489,7 @@ class Output:
     ood_score: float | None = None
 
 kill_at, kill_on_save, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-store = CaseStore.open()
+store = CaseStore.open(Settings.from_env())
 saves = itertools.count()
 current = [0]
 
@@ -572,7 +584,8 @@ def test_batch_from_a_zip_puts_urgent_first_and_skips_bad_files(tmp_data_dir):
 
     names = ["ISIC_0024306.jpg", "ISIC_0024307.jpg"]
     data = {n: (HAM_DIR / "images" / n).read_bytes() for n in names}
-    classifier = Classifier.load()
+    settings = Settings.from_env()
+    classifier = Classifier.load(settings.model_dir)
     # An escalation threshold between the two images' probabilities of one malignant class, so that
     # exactly the second image is urgent (whatever this checkpoint's own thresholds are).
     probs = [classifier.predict(decode_image(data[n]).image).probabilities for n in names]
@@ -594,9 +607,9 @@ def test_batch_from_a_zip_puts_urgent_first_and_skips_bad_files(tmp_data_dir):
     assert [f.name for f in files] == [f"clinic.zip/visit/{n}" for n in names] + [
         "clinic.zip/visit/notes.txt", "clinic.zip/visit/broken.jpg"]
 
-    store = CaseStore.open(Settings.from_env())
+    store = CaseStore.open(settings)
     progress: list[tuple[int, int]] = []
-    result = analyse_batch(files, classifier, store, "Dr Batch", heatmaps=True,
+    result = analyse_batch(files, classifier, store, "Dr Batch", settings, heatmaps=True,
                            progress=lambda done, total, name: progress.append((done, total)))
     assert progress == [(1, 4), (2, 4), (3, 4), (4, 4)]
     assert [r.urgency for r in result.rows] == ["urgent", "routine"]
@@ -604,7 +617,7 @@ def test_batch_from_a_zip_puts_urgent_first_and_skips_bad_files(tmp_data_dir):
     assert {s.name.rsplit("/", 1)[1] for s in result.skipped} == {"notes.txt", "broken.jpg"}
     assert all(s.reason for s in result.skipped)
     case = store.get_case(result.rows[0].case_id)
-    assert case.summary.urgency == "urgent" and case.prediction.heatmap_method == "Grad-CAM"
+    assert case.summary.urgency == "urgent" and case.prediction.heatmap_method == "gradcam"
     assert case.prediction.heatmap().shape == (case.images[0].height, case.images[0].width)
     assert case.summary.source_name == names[1]
     summary_rows = list(csv.DictReader(io.StringIO(result.to_csv())))

@@ -8,6 +8,7 @@ from PIL import Image, ImageOps
 
 from core.vision.classifier import Classifier
 from core.vision.data import lesion_split, mask_path, read_metadata, image_path
+from core.explain import library
 from core.explain.cams import CAM_METHODS, Explanation, explain, explain_many, explain_prepared, target_layer
 from core.explain.faithfulness import Faithfulness, FaithfulnessError, class_phrase, faithfulness, view_to_image
 from core.vision.imaging import load_image
@@ -96,7 +97,7 @@ def test_shared_pass_gives_exactly_the_library_map(classifier, prepared, method)
     spec = CAM_METHODS[method]
     ours = {e.target: e for e in explain_many(classifier, prepared, [method], ["mel", "nv"])}
     for target, explanation in ours.items():
-        with spec.cam_class(model=classifier.model, target_layers=[target_layer(classifier)]) as cam:
+        with library.cam_class(spec)(model=classifier.model, target_layers=[target_layer(classifier)]) as cam:
             reference = cam(input_tensor=prepared.tensor.unsqueeze(0),
                             targets=[ClassifierOutputTarget(classifier.classes.index(target))])[0]
         np.testing.assert_allclose(explanation.model_grid, np.clip(reference, 0, 1), atol=1e-5)

@@ -1,4 +1,4 @@
-"""Knowledge base: parsing, splitting, incremental Chroma ingestion, fused retrieval, LangChain retriever."""
+"""Knowledge base: parsing, splitting, incremental Chroma ingestion, fused retrieval."""
 from __future__ import annotations
 
 import textwrap
@@ -6,21 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from core.knowledge.index import (
-    BM25,
-    MAX_CHUNK_CHARS,
-    KnowledgeBaseError,
-    KnowledgeIndex,
-    KnowledgeRetriever,
-    ensure_index,
-    index_is_built,
-    ingest,
-    load_documents,
-    parse_document,
-    split_document,
-    split_sentences,
-    tokenize,
-)
+from core.knowledge.documents import KnowledgeBaseError, load_documents, parse_document
+from core.knowledge.index import KnowledgeIndex, ensure_index, index_is_built, ingest
+from core.knowledge.lexical import BM25, tokenize
+from core.knowledge.splitting import MAX_CHUNK_CHARS, split_document, split_sentences
 
 REAL_KB = Path(__file__).resolve().parent.parent / "knowledge_base"
 MINI_DOC_IDS = ["basal-cell-carcinoma-dermoscopy", "dermatofibroma", "melanoma-staging", "sun-protection"]
@@ -161,9 +150,9 @@ def test_ingest_is_incremental(tmp_path: Path, embeddings, make_mini_kb) -> None
 
     index = KnowledgeIndex.open(chroma, embeddings=embeddings)
     assert index.document_ids == {"basal-cell-carcinoma-dermoscopy", "melanoma-staging", "dermatofibroma"}
-    sections = {m["section"] for m in index.chunks.values() if m["doc"] == "melanoma-staging"}
-    assert sections == {"Breslow thickness", "Margins", "Ulceration"}
-    assert not any("Sunscreen" in s.text for s in index.sentences)  # removed document's sentences are gone
+    assert set(index.sections("melanoma-staging")) == {"Breslow thickness", "Margins", "Ulceration"}
+    # The removed document's passages and sentences are gone from every ranking.
+    assert all(p.doc != "sun-protection" for p in index.search("Sunscreen SPF broad spectrum", k=12).passages)
 
 
 def test_ensure_index_builds_only_when_missing(tmp_path: Path, embeddings, make_mini_kb) -> None:
@@ -212,15 +201,14 @@ def test_unrelated_queries_are_not_confident(mini_index: KnowledgeIndex, query: 
     assert not mini_index.search(query).confident
 
 
-def test_langchain_retriever_returns_documents_or_nothing(mini_index: KnowledgeIndex) -> None:
-    retriever = KnowledgeRetriever(index=mini_index, k=2)
-    documents = retriever.invoke("What does Breslow thickness measure?")
-    assert 1 <= len(documents) <= 2
-    assert documents[0].metadata["doc"] == "melanoma-staging"
-    assert documents[0].metadata["section"] == "Breslow thickness"
-    assert "granular layer" in documents[0].page_content
-    assert retriever.invoke("What's a good sourdough starter recipe?") == []
-    assert KnowledgeRetriever(index=mini_index, k=2, include_weak=True).invoke("sourdough starter") != []
+def test_search_ranks_the_answering_section_first_or_declines(mini_index: KnowledgeIndex) -> None:
+    retrieval = mini_index.search("What does Breslow thickness measure?", k=2)
+    assert retrieval.confident and 1 <= len(retrieval.passages) <= 2
+    top = retrieval.passages[0]
+    assert (top.doc, top.section) == ("melanoma-staging", "Breslow thickness")
+    assert "granular layer" in top.text
+    weak = mini_index.search("What's a good sourdough starter recipe?", k=2)
+    assert not weak.confident and weak.passages  # ranked passages are kept for evaluation; the chat refuses
 
 
 # --- the real knowledge base ------------------------------------------------------------------

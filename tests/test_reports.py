@@ -9,7 +9,8 @@ from pypdf import PdfReader
 
 from core.cases import Verdict
 from core.triage.checklist import ChecklistAnswers, checklist_finding, score_checklist
-from core.reports import ReportError, clinician_report, find_unicode_fonts, patient_summary, to_latin1
+from core.explain.figures import dejavu_fonts
+from core.reports import ReportError, clinician_report, patient_summary, to_latin1
 from core.triage import assess, combine
 from tests.test_cases import make_prediction, sample_case
 
@@ -105,5 +106,5 @@ def test_patient_summary_with_free_text_diagnosis(store):
 
 def test_latin1_mapping_and_font_lookup():
     assert to_latin1("≥ 7 mm — naevus “x” → Ωmega café") == '>= 7 mm - naevus "x" -> ?mega café'
-    fonts = find_unicode_fonts()
+    fonts = dejavu_fonts()
     assert fonts is None or (fonts.regular.is_file() and fonts.bold.is_file())

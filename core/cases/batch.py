@@ -1,11 +1,11 @@
 """Batch analysis: several images, a zip archive or a folder in, one saved case per image out.
 
-Each readable image is decoded, classified, explained (Grad-CAM of the top class, optional) and saved
-with the classifier's red-flag escalation. A file that cannot be used is listed with the reason and
+Each readable image goes through `core.analysis.analyse` (decoded, classified, Grad-CAM of the top class
+when wanted, the classifier's red-flag escalation) and is saved as a case. A file that cannot be used is listed with the reason and
 skipped; the rest complete. The summary puts the most urgent cases first.
 
     files = files_from_folder(Path("incoming/"))
-    result = analyse_batch(files, classifier, store, actor="Dr Lee", progress=print_progress)
+    result = analyse_batch(files, classifier, store, "Dr Lee", settings, progress=print_progress)
     Path("summary.csv").write_text(result.to_csv())
 """
 from __future__ import annotations
@@ -18,16 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.cases import CaseStore, CaseStoreError, NewCase, check_actor, malignant_probability, urgency_sort_key
+from core.analysis import HeatmapRequest, analyse
+from core.cases.errors import CaseStoreError
+from core.cases.store import CaseStore, check_actor, urgency_sort_key
 from core.config import Settings
-from core.vision.imaging import ImageError, decode_image
-from core.triage import Assessment, classifier_finding, combine
+from core.explain.methods import DEFAULT_METHOD
+from core.vision.imaging import ImageError
 
 if TYPE_CHECKING:
-    from core.vision.classifier import Classifier, Prediction
-    from core.vision.model import ModelMeta
-
-HEATMAP_METHOD = "gradcam"  # key in core.explain.cams.CAM_METHODS; the fast default of the analysis page
+    from core.vision.classifier import Classifier
 MAX_ZIP_MEMBERS = 5000
 MAX_MEMBER_BYTES = 64 * 1024 * 1024  # larger than any sane lesion photograph; guards against zip bombs
 
@@ -150,47 +149,24 @@ def files_from_uploads(uploads: Iterable[tuple[str, bytes]]) -> list[BatchFile]:
     return files
 
 
-def classifier_red_flags(prediction: Prediction, meta: ModelMeta) -> Assessment:
-    """The classifier's own escalation (as on the analysis page): none for an out-of-distribution image."""
-    thresholds = meta.escalation_thresholds
-    sensitivities = {c: v.get("sensitivity") for c, v in meta.metrics.get("escalation", {}).items()
-                     if c in thresholds and isinstance(v, dict)}
-    finding = None if prediction.out_of_distribution else classifier_finding(
-        prediction.probabilities, thresholds, sensitivities)
-    return combine(finding)
-
-
-def analyse_batch(files: Sequence[BatchFile], classifier: Classifier, store: CaseStore, actor: str, *,
-                  settings: Settings | None = None, heatmaps: bool = True,
-                  progress: ProgressCallback | None = None) -> BatchResult:
+def analyse_batch(files: Sequence[BatchFile], classifier: Classifier, store: CaseStore, actor: str, settings: Settings,
+                  *, heatmaps: bool = True, progress: ProgressCallback | None = None) -> BatchResult:
     """Analyse and save each file as a case; unusable files are skipped with their reason."""
     actor = check_actor(actor)  # before any work: without a name no case could be saved
-    settings = settings or Settings.from_env()
-    method_label = ""
-    if heatmaps:  # grad-cam is imported only when heatmaps are wanted
-        from core.explain.cams import CAM_METHODS, explain_prepared
-
-        method_label = CAM_METHODS[HEATMAP_METHOD].label
+    request = HeatmapRequest(DEFAULT_METHOD) if heatmaps else None
     rows: list[BatchRow] = []
     skipped: list[SkippedFile] = []
     for done, file in enumerate(files, start=1):
         try:
-            decoded = decode_image(file.read(), max_pixels=settings.max_image_pixels, min_side=settings.min_image_side)
-            prepared = classifier.prepare(decoded.image)
-            prediction = classifier.predict_prepared(prepared)
-            heatmap = (explain_prepared(classifier, prepared, HEATMAP_METHOD, prediction.predicted).heatmap
-                       if heatmaps else None)
-            red_flags = classifier_red_flags(prediction, classifier.meta)
-            saved = store.create_case(NewCase(
-                image=decoded.image, prediction=prediction, source_name=Path(file.name).name,
-                source_format=decoded.source_format, heatmap=heatmap, heatmap_method=method_label,
-                heatmap_target=prediction.predicted, triage=red_flags), actor=actor)
+            analysis = analyse(file.read(), classifier, settings, heatmaps=request)
+            saved = store.create_case(analysis.new_case(source_name=Path(file.name).name), actor=actor)
+            prediction = analysis.prediction
             rows.append(BatchRow(
                 name=file.name, case_id=saved.id, lesion_id=saved.lesion_id, urgency=saved.urgency,
                 predicted=prediction.predicted, confidence=prediction.confidence,
-                malignant_probability=malignant_probability(prediction.probabilities),
+                malignant_probability=prediction.malignant_probability,
                 low_confidence=prediction.low_confidence, out_of_distribution=prediction.out_of_distribution,
-                red_flags="; ".join(f.finding for f in red_flags.findings)))
+                red_flags="; ".join(f.finding for f in analysis.red_flags.findings)))
         except (ImageError, CaseStoreError) as exc:
             skipped.append(SkippedFile(file.name, str(exc)))
         if progress is not None:

@@ -25,7 +25,7 @@ class NewCase:
 
     `triage` is the combined red-flag assessment (note, checklist and classifier); `heatmap` is a
     float array in [0, 1] on the image's pixel grid for class `heatmap_target`, made by the method named
-    `heatmap_method` (its display name, e.g. "Grad-CAM", as the clinician saw it). `lesion_id` links
+    `heatmap_method` (its registry key in `core.explain.methods`, e.g. "gradcam"). `lesion_id` links
     this visit to earlier visits of the same lesion; None starts a new lesion.
     """
 
@@ -34,7 +34,7 @@ class NewCase:
     source_name: str = ""
     source_format: str = ""
     heatmap: np.ndarray | None = None
-    heatmap_method: str = "Grad-CAM"  # the method's name as shown to the clinician
+    heatmap_method: str = "gradcam"
     heatmap_target: str | None = None
     triage: Assessment | None = None
     checklist: ChecklistResult | None = None
@@ -125,6 +125,15 @@ class CaseImage:
     width: int
     height: int
     source_format: str
+
+    def load(self) -> Image.Image:
+        """The stored image in RGB. Raises CaseStoreError when its file is missing or unreadable."""
+        try:
+            with Image.open(self.path) as stored:
+                return stored.convert("RGB")
+        except OSError:
+            raise CaseStoreError("The image file is missing from the image store or unreadable; run "
+                                 "`python -m core cases check` to list missing files.") from None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The case tables (SQLAlchemy ORM). The Alembic migrations in core/migrations/ own the schema."""
+"""The case tables (SQLAlchemy ORM). The Alembic migrations in core/cases/migrations/ own the schema."""
 from __future__ import annotations
 
 from collections.abc import Iterable

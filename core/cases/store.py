@@ -27,7 +27,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from core.config import CLASSES, MALIGNANT, Settings
+from core.config import CLASSES, Settings
+from core.vision.imaging import without_metadata
 from core.triage import LEVELS, Assessment, level_rank
 from core.cases.engine import create_case_engine, migrate, transient_error
 from core.cases.errors import (
@@ -99,9 +100,8 @@ class CaseStore:
         self._writes = sessionmaker(engine.execution_options(dermadesk_write=True), expire_on_commit=False)
 
     @classmethod
-    def open(cls, settings: Settings | None = None) -> "CaseStore":
+    def open(cls, settings: Settings) -> "CaseStore":
         """Connect to the configured database and apply any pending migrations."""
-        settings = settings or Settings.from_env()
         engine = create_case_engine(settings)
         try:
             cls._retry(lambda: migrate(engine))
@@ -172,10 +172,8 @@ class CaseStore:
         _fsync_dir(target.parent)
 
     def _store_image(self, image: Image.Image) -> tuple[str, int, int]:
-        # A fresh RGB image built from the pixels alone: no EXIF, ICC profile or text chunks survive.
-        pixels = np.asarray(image.convert("RGB"))
-        clean = Image.fromarray(pixels, mode="RGB")
-        sha = _pixel_digest(pixels)
+        clean = without_metadata(image)
+        sha = _pixel_digest(np.asarray(clean))
         self._write_file(self.image_relpath(sha), _png_bytes(clean))
         return sha, clean.width, clean.height
 
@@ -525,10 +523,6 @@ def _validated_case_fields(new: NewCase) -> dict[str, Any]:
                              f"(got {lesion_id!r}).")
     return {"lesion_id": lesion_id, "age": None if new.age is None else int(new.age), "sex": sex, "site": site,
             "note": new.note, "source_name": Path(new.source_name or "").name[:255]}
-
-
-def malignant_probability(probabilities: dict[str, float]) -> float:
-    return sum(p for c, p in probabilities.items() if c in MALIGNANT)
 
 
 def urgency_sort_key(urgency: str, malignant: float) -> tuple[int, float]:

@@ -11,22 +11,20 @@ def _err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _open_store():
+def _open_store(settings):
     from core.cases import CaseStore, CaseStoreError
 
     try:
-        return CaseStore.open()
+        return CaseStore.open(settings)
     except CaseStoreError as exc:
         _err(str(exc))
         return None
 
 
-def _default_actor() -> str:
+def _default_actor(settings) -> str:
     import getpass
 
-    from core.config import Settings
-
-    configured = Settings.from_env().user_name.strip()
+    configured = settings.user_name.strip()
     if configured:
         return configured
     try:
@@ -52,7 +50,7 @@ def _export(args: argparse.Namespace) -> int:
     except CaseInputError as exc:
         _err(str(exc))
         return 2
-    store = _open_store()
+    store = _open_store(args.settings)
     if store is None:
         return 2
     out = Path(args.out)
@@ -81,7 +79,7 @@ def _import_folder(args: argparse.Namespace) -> int:
     from core.vision.model import CheckpointError
 
     try:
-        actor = check_actor(args.user or _default_actor())
+        actor = check_actor(args.user or _default_actor(args.settings))
         files = files_from_folder(Path(args.path))
     except (BatchInputError, CaseStoreError) as exc:
         _err(str(exc))
@@ -90,11 +88,12 @@ def _import_folder(args: argparse.Namespace) -> int:
         _err(f"no files in {args.path}")
         return 2
     try:
-        classifier = Classifier.load(args.model_dir)
+        classifier = Classifier.load(args.model_dir or args.settings.model_dir,
+                                     low_confidence=args.settings.low_confidence)
     except CheckpointError as exc:
         _err(str(exc))
         return 2
-    store = _open_store()
+    store = _open_store(args.settings)
     if store is None:
         return 2
     try:
@@ -103,7 +102,8 @@ def _import_folder(args: argparse.Namespace) -> int:
                 bar.set_postfix_str(Path(name).name[:30], refresh=False)
                 bar.update(1)
 
-            result = analyse_batch(files, classifier, store, actor, heatmaps=not args.no_heatmaps, progress=progress)
+            result = analyse_batch(files, classifier, store, actor, args.settings,
+                                   heatmaps=not args.no_heatmaps, progress=progress)
     finally:
         store.close()
     for skipped in result.skipped:
@@ -122,7 +122,7 @@ def _import_folder(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from core.cases import CaseStoreError
 
-    store = _open_store()
+    store = _open_store(args.settings)
     if store is None:
         return 2
     try:

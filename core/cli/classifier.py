@@ -27,24 +27,25 @@ def expand_paths(paths: list[str]) -> list[Path]:
     return out
 
 
-def _load_classifier(args: argparse.Namespace):
+def load_classifier(args: argparse.Namespace):
     from core.vision.classifier import Classifier
     from core.vision.model import CheckpointError
 
+    settings = args.settings
     try:
-        return Classifier.load(args.model_dir)
+        return Classifier.load(args.model_dir or settings.model_dir, low_confidence=settings.low_confidence)
     except CheckpointError as exc:
         _err(str(exc))
         return None
 
 
-def _decode_all(paths: list[Path]):
+def _decode_all(paths: list[Path], settings):
     """Yield (path, DecodedImage) for readable images; report the others by name and skip them."""
     from core.vision.imaging import ImageError, load_image
 
     for path in paths:
         try:
-            yield path, load_image(path)
+            yield path, load_image(path, max_pixels=settings.max_image_pixels, min_side=settings.min_image_side)
         except ImageError as exc:
             _err(f"skipped {path.name}: {exc}")
 
@@ -63,11 +64,13 @@ def _train(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from core.analysis import analyse
+
     paths = expand_paths(args.paths)
     if not paths:
         _err("no images to predict")
         return 2
-    classifier = _load_classifier(args)
+    classifier = load_classifier(args)
     if classifier is None:
         return 2
     if args.metadata:
@@ -78,8 +81,8 @@ def _predict(args: argparse.Namespace) -> int:
     with out.open("w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["image_id", *classifier.classes, "predicted"])
-        for path, decoded in tqdm(_decode_all(paths), total=len(paths), desc="predict", file=sys.stderr):
-            pred = classifier.predict(decoded.image)
+        for path, decoded in tqdm(_decode_all(paths, args.settings), total=len(paths), desc="predict", file=sys.stderr):
+            pred = analyse(decoded, classifier, args.settings, heatmaps=None).prediction
             writer.writerow([path.stem, *(f"{pred.probabilities[c]:.6f}" for c in classifier.classes), pred.predicted])
             written += 1
     _err(f"wrote {written} row(s) to {out} ({len(paths) - written} skipped)")
@@ -90,7 +93,8 @@ def _explain(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from core.explain.cams import CAM_METHODS, explain
+    from core.analysis import HeatmapRequest, analyse
+    from core.explain.methods import CAM_METHODS
 
     if args.method not in CAM_METHODS:
         _err(f"unknown method {args.method!r}; choose from {', '.join(CAM_METHODS)}")
@@ -99,7 +103,7 @@ def _explain(args: argparse.Namespace) -> int:
     if not paths:
         _err("no images to explain")
         return 2
-    classifier = _load_classifier(args)
+    classifier = load_classifier(args)
     if classifier is None:
         return 2
     if args.target != "predicted" and args.target not in classifier.classes:
@@ -108,10 +112,11 @@ def _explain(args: argparse.Namespace) -> int:
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = 0
-    for path, decoded in tqdm(_decode_all(paths), total=len(paths), desc=args.method, file=sys.stderr):
-        target = classifier.predict(decoded.image).predicted if args.target == "predicted" else args.target
-        result = explain(classifier, decoded.image, args.method, target)
-        np.save(out_dir / f"{path.stem}.npy", result.heatmap.astype(np.float32))
+    classes = () if args.target == "predicted" else (args.target,)
+    for path, decoded in tqdm(_decode_all(paths, args.settings), total=len(paths), desc=args.method, file=sys.stderr):
+        analysis = analyse(decoded, classifier, args.settings, heatmaps=HeatmapRequest(args.method, classes=classes))
+        heatmap = analysis.heatmap(classes[0] if classes else None).heatmap
+        np.save(out_dir / f"{path.stem}.npy", heatmap.astype(np.float32))
         written += 1
     _err(f"wrote {written} heatmap(s) to {out_dir} ({len(paths) - written} skipped)")
     return 0 if written else 1
@@ -123,7 +128,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from core.vision.data import DataError, lesion_split, read_metadata
     from core.vision.evaluate import format_report, full_report, record_outputs
 
-    classifier = _load_classifier(args)
+    classifier = load_classifier(args)
     if classifier is None:
         return 2
     try:

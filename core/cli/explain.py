@@ -11,7 +11,7 @@ def _err(msg: str) -> None:
 
 def parse_methods(text: str) -> list[str]:
     """'gradcam, gradcam++' -> ['gradcam', 'gradcam++'] (order kept, repeats dropped); 'all' -> every method."""
-    from core.explain.cams import CAM_METHODS
+    from core.explain.methods import CAM_METHODS
 
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
     if names == ["all"]:
@@ -126,7 +126,7 @@ def _explain_eval(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from core.vision.data import DataError, read_metadata
-    from core.explain.cams import CAM_METHODS
+    from core.explain.methods import CAM_METHODS
     from core.explain.evaluation import (
         ExplainEvalOptions,
         evaluate_explanations,
@@ -134,7 +134,7 @@ def _explain_eval(args: argparse.Namespace) -> int:
         worst_cases_sheet,
     )
     from core.explain.localisation import CENTRE_PRIOR_SIGMA
-    from core.cli.classifier import _load_classifier
+    from core.cli.classifier import load_classifier
 
     try:
         methods = parse_methods(args.methods)
@@ -161,7 +161,7 @@ def _explain_eval(args: argparse.Namespace) -> int:
     except DataError as exc:
         _err(str(exc))
         return 2
-    classifier = _load_classifier(args)
+    classifier = load_classifier(args)
     if classifier is None:
         return 2
     records = select_records(records, args.split, classifier.meta.training.get("config", {}), args.limit,

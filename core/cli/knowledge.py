@@ -16,31 +16,23 @@ import sys
 from pathlib import Path
 
 
-def limit_torch_threads() -> None:
-    """Embed with one torch thread unless DERMADESK_TORCH_THREADS says otherwise.
-
-    A single short query is latency-bound: on the 2-core machine with training running, one thread
-    embedded a question in about 20 ms and two threads took about 750 ms (threads waiting on each other).
-    """
-    import torch
-
-    from core.config import Settings
-
-    torch.set_num_threads(Settings.from_env().torch_threads or 1)
-
-
 def _fail(message: str, code: int = 2) -> int:
     print(f"error: {message}", file=sys.stderr)
     return code
 
 
+def _index_dirs(args: argparse.Namespace) -> tuple[Path, Path]:
+    """(knowledge-base folder, Chroma folder): the options when given, else the settings."""
+    settings = args.settings
+    return (Path(args.kb) if args.kb else settings.kb_dir,
+            Path(args.chroma_dir) if args.chroma_dir else settings.chroma_dir)
+
+
 def _open_index(args: argparse.Namespace):
     """Open the index, building it first when missing (progress on stderr)."""
-    from core.knowledge.index import DEFAULT_KB_DIR, KnowledgeIndex, ensure_index
+    from core.knowledge.index import KnowledgeIndex, ensure_index
 
-    limit_torch_threads()
-    kb_dir = Path(args.kb) if args.kb else DEFAULT_KB_DIR
-    chroma_dir = Path(args.chroma_dir) if args.chroma_dir else None
+    kb_dir, chroma_dir = _index_dirs(args)
     report = ensure_index(kb_dir, chroma_dir)
     if report is not None:
         print(f"built the knowledge index: {report.added} documents, {report.chunks} passages "
@@ -49,12 +41,11 @@ def _open_index(args: argparse.Namespace):
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from core.knowledge.index import DEFAULT_KB_DIR, KnowledgeBaseError, ingest
+    from core.knowledge.documents import KnowledgeBaseError
+    from core.knowledge.index import ingest
 
-    limit_torch_threads()
     try:
-        report = ingest(Path(args.kb) if args.kb else DEFAULT_KB_DIR,
-                        Path(args.chroma_dir) if args.chroma_dir else None)
+        report = ingest(*_index_dirs(args))
     except KnowledgeBaseError as exc:
         return _fail(str(exc))
     for problem in report.problems:
@@ -82,20 +73,39 @@ def _read_jsonl_questions(path: Path) -> list[dict]:
     return rows
 
 
+def _current_case(raw: str):
+    """The --case JSON as a `CurrentCase`; raises ValueError with a message for the user."""
+    from core.analysis import CurrentCase
+
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--case is not valid JSON ({exc.msg})") from None
+    if not isinstance(value, dict):
+        raise ValueError('--case must be a JSON object like {"predicted": "bcc", "probabilities": {...}}')
+    probabilities = value.get("probabilities") or {}
+    if not isinstance(probabilities, dict):
+        raise ValueError('--case "probabilities" must be an object of class: probability')
+    try:
+        probabilities = {str(c): float(p) for c, p in probabilities.items()}
+    except (TypeError, ValueError):
+        raise ValueError('--case "probabilities" must hold numbers') from None
+    return CurrentCase(image_name=str(value.get("image", "")), predicted=str(value.get("predicted", "")),
+                       probabilities=probabilities, model_version=str(value.get("model_version", "")))
+
+
 def _ask(args: argparse.Namespace) -> int:
     from core.knowledge.chat import ask
-    from core.knowledge.index import KnowledgeBaseError
+    from core.knowledge.documents import KnowledgeBaseError
 
     if (args.question is None) == (args.jsonl is None):
         return _fail("give either a question or --jsonl FILE")
-    case_context = None
+    case = None
     if args.case:
         try:
-            case_context = json.loads(args.case)
-        except json.JSONDecodeError as exc:
-            return _fail(f"--case is not valid JSON ({exc.msg})")
-        if not isinstance(case_context, dict):
-            return _fail('--case must be a JSON object like {"predicted": "bcc", "probabilities": {...}}')
+            case = _current_case(args.case)
+        except ValueError as exc:
+            return _fail(str(exc))
     if args.jsonl is None:
         if not args.question.strip():
             return _fail("the question is empty")
@@ -111,7 +121,7 @@ def _ask(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     for row in rows:
         try:
-            payload = ask(str(row["question"]), case_context=case_context, index=index).to_json()
+            payload = ask(str(row["question"]), case=case, index=index).to_json()
         except ValueError as exc:
             if args.jsonl is None:
                 return _fail(str(exc))
@@ -124,8 +134,8 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _eval_chat(args: argparse.Namespace) -> int:
-    from core.knowledge.chat import evaluate, load_eval_items
-    from core.knowledge.index import KnowledgeBaseError
+    from core.knowledge.chat_eval import evaluate, load_eval_items
+    from core.knowledge.documents import KnowledgeBaseError
 
     try:
         items = load_eval_items(Path(args.jsonl))
@@ -169,7 +179,7 @@ def _eval_chat(args: argparse.Namespace) -> int:
 
 
 def _add_index_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--kb", help="knowledge-base directory (default: knowledge_base/)")
+    parser.add_argument("--kb", help="knowledge-base directory (default: DERMADESK_KB_DIR, else knowledge_base/)")
     parser.add_argument("--chroma-dir", help="Chroma index directory (default: <data dir>/chroma)")
 
 

@@ -1,11 +1,12 @@
-"""Class activation maps over pytorch-grad-cam: a registry of methods, any target class, and
-heatmaps returned on the original image's pixel grid.
+"""Class activation maps over pytorch-grad-cam for any registered method (`core.explain.methods`) and
+any target class, returned on the original image's pixel grid.
 
 Six methods (Grad-CAM, Grad-CAM++, XGrad-CAM, HiResCAM, LayerCAM, EigenCAM) are functions of the
 target layer's activations and of the gradient of one class score with respect to them. For those,
 `explain_many` runs the model once, takes one gradient per target class (back-propagated only as far
 as the target layer), and hands these to each library CAM object, whose own code then weights,
-rectifies, rescales and upsamples them exactly as its `cam(...)` call would (tests check equality).
+rectifies, rescales and upsamples them exactly as its `cam(...)` call would (tests check equality;
+`core.explain.library` holds that use of the library's internals).
 Score-CAM, Ablation-CAM and anything with `aug_smooth` run through the library call itself.
 """
 from __future__ import annotations
@@ -17,53 +18,11 @@ from typing import Sequence
 import numpy as np
 import torch
 from PIL import Image
-from pytorch_grad_cam import (
-    AblationCAM,
-    EigenCAM,
-    GradCAM,
-    GradCAMPlusPlus,
-    HiResCAM,
-    LayerCAM,
-    ScoreCAM,
-    XGradCAM,
-)
-from pytorch_grad_cam.base_cam import BaseCAM
-from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
+from core.explain import library
+from core.explain.methods import CAM_METHODS, DEFAULT_METHOD, CamMethod
 from core.vision.classifier import Classifier
 from core.vision.transforms import Prepared, heatmap_to_original
-
-
-@dataclass(frozen=True)
-class CamMethod:
-    name: str
-    label: str
-    cam_class: type[BaseCAM]
-    batch_size: int | None = None  # for perturbation methods that run many forward passes
-    # True when the map needs only one forward pass's activations (and gradients) at the target layer.
-    shares_pass: bool = False
-    uses_gradients: bool = True
-
-    @property
-    def slow(self) -> bool:
-        """Runs one forward pass per feature channel (hundreds) for each map."""
-        return self.batch_size is not None
-
-
-# Adding a method is one line.
-CAM_METHODS: dict[str, CamMethod] = {
-    m.name: m
-    for m in (
-        CamMethod("gradcam", "Grad-CAM", GradCAM, shares_pass=True),
-        CamMethod("gradcam++", "Grad-CAM++", GradCAMPlusPlus, shares_pass=True),
-        CamMethod("hirescam", "HiResCAM", HiResCAM, shares_pass=True),
-        CamMethod("xgradcam", "XGrad-CAM", XGradCAM, shares_pass=True),
-        CamMethod("layercam", "LayerCAM", LayerCAM, shares_pass=True),
-        CamMethod("eigencam", "EigenCAM", EigenCAM, shares_pass=True, uses_gradients=False),
-        CamMethod("scorecam", "Score-CAM", ScoreCAM, batch_size=64, uses_gradients=False),
-        CamMethod("ablationcam", "Ablation-CAM", AblationCAM, batch_size=64, uses_gradients=False),
-    )
-}
 
 
 @dataclass(frozen=True)
@@ -140,26 +99,16 @@ def _map_from_pass(spec: CamMethod, model: torch.nn.Module, layer: torch.nn.Modu
         grad, grad_seconds = shared.gradient(class_index)
         gradients, seconds = [grad], seconds + grad_seconds
     start = time.perf_counter()
-    # The context manager releases the forward/backward hooks (they leak memory otherwise).
-    with spec.cam_class(model=model, target_layers=[layer]) as cam:
-        # Give the library the recorded activations and gradients instead of re-running the model;
-        # its per-layer and aggregation steps are then the same code as in cam(...).
-        cam.activations_and_grads.activations = [shared.activations]
-        cam.activations_and_grads.gradients = gradients
-        targets = [ClassifierOutputTarget(class_index)]
-        grid = cam.aggregate_multi_layers(cam.compute_cam_per_layer(batch, targets, eigen_smooth))[0]
+    grid = library.map_from_recording(spec, model, layer, batch, shared.activations, gradients, class_index,
+                                      eigen_smooth=eigen_smooth)
     return grid, seconds + time.perf_counter() - start
 
 
 def _map_from_library(spec: CamMethod, model: torch.nn.Module, layer: torch.nn.Module, batch: torch.Tensor,
                       class_index: int, aug_smooth: bool, eigen_smooth: bool) -> tuple[np.ndarray, float]:
     start = time.perf_counter()
-    # The context manager releases the forward/backward hooks (they leak memory otherwise).
-    with spec.cam_class(model=model, target_layers=[layer]) as cam:
-        if spec.batch_size:
-            cam.batch_size = spec.batch_size
-        grid = cam(input_tensor=batch, targets=[ClassifierOutputTarget(class_index)],
-                   aug_smooth=aug_smooth, eigen_smooth=eigen_smooth)[0]
+    grid = library.map_from_library(spec, model, layer, batch, class_index, aug_smooth=aug_smooth,
+                                    eigen_smooth=eigen_smooth)
     return grid, time.perf_counter() - start
 
 
@@ -179,7 +128,7 @@ def explain_many(
     model, layer = classifier.model, target_layer(classifier)
     batch = prepared.tensor.unsqueeze(0)
     # aug_smooth averages over augmented inputs, each needing its own pass: the library does that.
-    sharing = [m for m in methods if CAM_METHODS[m].shares_pass and not aug_smooth]
+    sharing = [m for m in methods if CAM_METHODS[m].shares_pass and not aug_smooth and library.RECORDING_SUPPORTED]
     shared = _SharedPass(model, layer, batch) if sharing else None
     if None in targets:
         top = shared.top_class() if shared else int(np.argmax(classifier.logits(batch, tta=False)[0]))
@@ -202,7 +151,7 @@ def explain_many(
 def explain_prepared(
     classifier: Classifier,
     prepared: Prepared,
-    method: str = "gradcam",
+    method: str = DEFAULT_METHOD,
     target: str | None = None,
     *,
     aug_smooth: bool = False,
@@ -212,7 +161,7 @@ def explain_prepared(
     return explain_many(classifier, prepared, [method], [target], aug_smooth=aug_smooth, eigen_smooth=eigen_smooth)[0]
 
 
-def explain(classifier: Classifier, image: Image.Image, method: str = "gradcam", target: str | None = None,
+def explain(classifier: Classifier, image: Image.Image, method: str = DEFAULT_METHOD, target: str | None = None,
             *, aug_smooth: bool = False, eigen_smooth: bool = False) -> Explanation:
     return explain_prepared(classifier, classifier.prepare(image), method, target,
                             aug_smooth=aug_smooth, eigen_smooth=eigen_smooth)

@@ -4,12 +4,15 @@ Shared by the dashboard, the PDF reports and the command line, so a heatmap look
 """
 from __future__ import annotations
 
+import importlib.util
 import io
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+from scipy import ndimage
 
 # Dark blue -> cyan -> yellow -> red: ordered by lightness in the middle, like 'jet' but calmer.
 _COLOUR_STOPS = np.array([[0, 0, 130], [0, 110, 255], [0, 220, 200], [250, 230, 0], [255, 60, 0], [170, 0, 0]],
@@ -39,27 +42,36 @@ def mask_outline(image: Image.Image, mask: np.ndarray, colour: tuple[int, int, i
                  width: int = 2) -> Image.Image:
     """The image with the boundary of a binary lesion mask drawn on it (same pixel grid)."""
     inside = np.asarray(mask, dtype=bool)
-    eroded = inside.copy()
-    for _ in range(width):  # erode one pixel per step: a pixel stays only if its 4 neighbours are inside
-        shrunk = eroded.copy()
-        shrunk[1:, :] &= eroded[:-1, :]
-        shrunk[:-1, :] &= eroded[1:, :]
-        shrunk[:, 1:] &= eroded[:, :-1]
-        shrunk[:, :-1] &= eroded[:, 1:]
-        eroded = shrunk
+    # 4-connected erosion, `width` pixels deep; pixels beyond the frame count as inside, so a lesion
+    # touching the edge gets no line along the frame.
+    eroded = ndimage.binary_erosion(inside, iterations=width, border_value=1)
     out = np.asarray(image.convert("RGB")).copy()
     out[inside & ~eroded] = colour
     return Image.fromarray(out)
 
 
-def _figure_font(size: int):
-    """DejaVu Sans (shipped inside matplotlib, a dependency of pytorch-grad-cam), or None if absent."""
-    try:
-        import matplotlib
+@dataclass(frozen=True)
+class FontSet:
+    regular: Path
+    bold: Path
 
-        font = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
-        return ImageFont.truetype(str(font), size)
-    except (ImportError, OSError):
+
+def dejavu_fonts() -> FontSet | None:
+    """DejaVu Sans from matplotlib's data folder (matplotlib comes with pytorch-grad-cam), found without
+    importing matplotlib; None if it is absent. Figures and PDF reports use it for full Unicode text."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(list(spec.submodule_search_locations)[0]) / "mpl-data" / "fonts" / "ttf"
+    fonts = FontSet(folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf")
+    return fonts if fonts.regular.is_file() and fonts.bold.is_file() else None
+
+
+def _figure_font(size: int):
+    fonts = dejavu_fonts()
+    try:
+        return ImageFont.truetype(str(fonts.regular), size) if fonts else None
+    except OSError:
         return None
 
 

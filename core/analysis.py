@@ -1,0 +1,154 @@
+"""Analyse one lesion image: the single use-case behind the analysis page, batch analysis, the case
+workflow and the command line.
+
+    analysis = analyse(upload_bytes, classifier, settings, note="changed over 3 months",
+                       heatmaps=HeatmapRequest("gradcam", top=3))
+    analysis.red_flags.level        # "emergency" | "urgent" | "routine": note, checklist, classifier
+    analysis.prediction.ranked()    # calibrated probabilities
+    analysis.heatmap()              # the predicted class's heatmap on the image's pixel grid
+
+Red flags always combine the clinical note, the NICE 7-point checklist and the classifier's own
+escalation thresholds; the classifier escalates nothing for an image that does not look like dermoscopy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from core.config import Settings
+from core.triage import Assessment, Finding, TriageInputError, assess, classifier_finding, combine
+from core.triage.checklist import ChecklistResult, checklist_finding
+from core.vision.fusion import PatientDetails
+from core.vision.imaging import DecodedImage, decode_image
+
+if TYPE_CHECKING:
+    from core.cases.records import NewCase
+    from core.explain.cams import Explanation
+    from core.vision.classifier import Classifier, Prediction
+    from core.vision.model import ModelMeta
+
+
+@dataclass(frozen=True)
+class HeatmapRequest:
+    """Which heatmaps to compute: `method` (a `core.explain.cams.CAM_METHODS` key) for the named
+    `classes`, plus the `top` most probable classes; with neither, the predicted class."""
+
+    method: str = "gradcam"
+    classes: tuple[str, ...] = ()
+    top: int = 0
+
+    def targets(self, prediction: Prediction) -> list[str]:
+        ranked = [c for c, _ in prediction.ranked()]
+        wanted = list(self.classes) + ranked[: self.top]
+        if not wanted:
+            wanted = [prediction.predicted]
+        return list(dict.fromkeys(wanted))
+
+
+@dataclass(frozen=True)
+class CurrentCase:
+    """The analysis on screen, as other pages (the chat's "use current case") see it."""
+
+    image_name: str
+    predicted: str
+    probabilities: dict[str, float]
+    model_version: str
+
+
+@dataclass(frozen=True)
+class Analysis:
+    image: DecodedImage
+    prediction: Prediction
+    red_flags: Assessment  # note + checklist + classifier, most severe first
+    note: str = ""
+    note_problem: str | None = None  # why the note could not be read for red flags (e.g. too long)
+    checklist: ChecklistResult | None = None
+    details: PatientDetails = field(default_factory=PatientDetails)
+    heatmaps: tuple[Explanation, ...] = ()
+
+    @property
+    def model_version(self) -> str:
+        return self.prediction.model_version
+
+    def heatmap(self, target: str | None = None) -> Explanation | None:
+        """The heatmap of `target` (default: the predicted class), or None if it was not requested."""
+        target = target or self.prediction.predicted
+        return next((h for h in self.heatmaps if h.target == target), None)
+
+    def current_case(self, image_name: str) -> CurrentCase:
+        return CurrentCase(image_name, self.prediction.predicted, dict(self.prediction.probabilities),
+                           self.model_version)
+
+    def new_case(self, *, source_name: str = "", heatmap_target: str | None = None,
+                 lesion_id: str | None = None) -> NewCase:
+        """This analysis as a case to save, with the heatmap of `heatmap_target` (default: predicted class)."""
+        from core.cases.records import NewCase
+
+        heatmap = self.heatmap(heatmap_target)
+        return NewCase(
+            image=self.image.image, prediction=self.prediction, source_name=source_name,
+            source_format=self.image.source_format,
+            heatmap=heatmap.heatmap if heatmap is not None else None,
+            heatmap_method=heatmap.method if heatmap is not None else "",
+            heatmap_target=heatmap.target if heatmap is not None else None,
+            triage=self.red_flags, checklist=self.checklist, age=self.details.age, sex=self.details.sex,
+            site=self.details.site, note=self.note, lesion_id=lesion_id)
+
+
+def classifier_red_flag(prediction: Prediction, meta: ModelMeta) -> Finding | None:
+    """The classifier's own escalation: an urgent finding when a malignant class reaches its validated
+    threshold; none for an image that does not look like dermoscopy (its probabilities mean nothing)."""
+    if prediction.out_of_distribution:
+        return None
+    thresholds = meta.escalation_thresholds
+    sensitivities = {c: v.get("sensitivity") for c, v in meta.metrics.get("escalation", {}).items()
+                     if c in thresholds and isinstance(v, dict)}
+    return classifier_finding(prediction.probabilities, thresholds, sensitivities)
+
+
+def note_red_flags(note: str) -> tuple[Assessment | None, str | None]:
+    """(the note's triage, None), or (None, why it could not be read). An empty note has no triage."""
+    if not note.strip():
+        return None, None
+    try:
+        return assess(note), None
+    except TriageInputError as exc:
+        return None, str(exc)
+
+
+def pre_image_red_flags(note: str, checklist: ChecklistResult | None) -> tuple[Assessment, str | None]:
+    """(red flags known before any image is analysed: the note and the checklist; why the note could
+    not be read, or None)."""
+    assessment, problem = note_red_flags(note)
+    return combine(assessment, checklist_finding(checklist) if checklist else None), problem
+
+
+def analyse(
+    image: bytes | DecodedImage,
+    classifier: Classifier,
+    settings: Settings,
+    *,
+    note: str = "",
+    checklist: ChecklistResult | None = None,
+    details: PatientDetails | None = None,
+    heatmaps: HeatmapRequest | None = HeatmapRequest(),
+) -> Analysis:
+    """Decode (when given bytes), predict, combine the red flags and compute the requested heatmaps.
+
+    Raises `core.vision.imaging.ImageError` (a message for the user) for bytes that are not a usable
+    image, and ValueError for an unknown CAM method or class in `heatmaps`.
+    """
+    decoded = image if isinstance(image, DecodedImage) else decode_image(
+        image, max_pixels=settings.max_image_pixels, min_side=settings.min_image_side)
+    prepared = classifier.prepare(decoded.image)
+    prediction = classifier.predict_prepared(prepared)
+    note_assessment, note_problem = note_red_flags(note)
+    red_flags = combine(note_assessment, checklist_finding(checklist) if checklist else None,
+                        classifier_red_flag(prediction, classifier.meta))
+    explanations: tuple[Explanation, ...] = ()
+    if heatmaps is not None:
+        from core.explain.cams import explain_many  # grad-cam loads only when heatmaps are wanted
+
+        explanations = tuple(explain_many(classifier, prepared, [heatmaps.method], heatmaps.targets(prediction)))
+    return Analysis(image=decoded, prediction=prediction, red_flags=red_flags, note=note, note_problem=note_problem,
+                    checklist=checklist, details=details or PatientDetails(), heatmaps=explanations)

@@ -1,0 +1,222 @@
+"""Late fusion of the image model with what the clinician tells us (age, sex, body site), and the
+decision rule that picks the suggested class.
+
+Fusion: a multinomial logistic regression on the image model's temperature-scaled logits plus one-hot
+metadata (age band, sex, body site, each with a "not given" value). It is fitted on the validation
+split, never on the images the network was trained on (their logits are over-confident). Every
+training row is also repeated with each combination of fields withheld, so a missing field moves the
+prediction towards the image-only answer instead of towards whatever "unknown" meant in HAM10000.
+
+Decision rule: the calibrated probabilities are shown as they are; the *suggested* class is
+argmax_c(w_c * p_c), with per-class weights fitted to maximise balanced accuracy (the prior-shift
+correction that stops the common naevus class from swallowing melanomas). Both parameter sets are
+plain numbers stored in the checkpoint's model.json.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+AGE_BANDS: tuple[tuple[float, float, str], ...] = (
+    (0, 30, "<30"), (30, 45, "30-44"), (45, 60, "45-59"), (60, 75, "60-74"), (75, 200, "75+"))
+SEXES: tuple[str, ...] = ("female", "male")
+# HAM10000's `localization` vocabulary (the analysis page offers the same list).
+SITES: tuple[str, ...] = ("abdomen", "acral", "back", "chest", "ear", "face", "foot", "genital", "hand",
+                          "lower extremity", "neck", "scalp", "trunk", "upper extremity")
+FIELDS = ("age", "sex", "site")
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    """Age in years, sex and body site; None for anything not given."""
+
+    age: float | None = None
+    sex: str | None = None
+    site: str | None = None
+
+    @classmethod
+    def clean(cls, age: float | None, sex: str | None, site: str | None) -> "PatientDetails":
+        """Values outside the vocabulary (HAM10000's literal "unknown", blanks) count as not given."""
+        ok_age = age is not None and np.isfinite(age) and 0 <= float(age) <= 120
+        return cls(float(age) if ok_age else None, sex if sex in SEXES else None, site if site in SITES else None)
+
+    def without(self, fields: Sequence[str]) -> "PatientDetails":
+        return PatientDetails(*(None if name in fields else getattr(self, name) for name in FIELDS))
+
+    @property
+    def given(self) -> tuple[str, ...]:
+        return tuple(name for name in FIELDS if getattr(self, name) is not None)
+
+
+def feature_names() -> list[str]:
+    return ([f"age {label}" for *_, label in AGE_BANDS] + ["age not given"]
+            + [f"sex {s}" for s in SEXES] + ["sex not given"]
+            + [f"site {s}" for s in SITES] + ["site not given"])
+
+
+def encode(details: PatientDetails) -> np.ndarray:
+    """One-hot age band, sex and site, each with a "not given" column (length len(feature_names()))."""
+    age = [0.0] * (len(AGE_BANDS) + 1)
+    if metadata.age is None:
+        age[-1] = 1.0
+    else:
+        age[next(i for i, (lo, hi, _) in enumerate(AGE_BANDS) if lo <= metadata.age < hi)] = 1.0
+    sex = [float(metadata.sex == s) for s in SEXES] + [float(metadata.sex is None)]
+    site = [float(metadata.site == s) for s in SITES] + [float(metadata.site is None)]
+    return np.asarray(age + sex + site, dtype=np.float64)
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+@dataclass(frozen=True)
+class MetadataFusion:
+    """p(class | image, metadata) = softmax(W · [log p_image(class), metadata one-hot] + b)."""
+
+    temperature: float  # of the image logits, fitted on the same data before the regression
+    coef: tuple[tuple[float, ...], ...]  # (classes, 7 + metadata features)
+    intercept: tuple[float, ...]
+    l2: float  # the regularisation it was fitted with (1 / C)
+
+    def design(self, logits: np.ndarray, metadata: Sequence[PatientDetails]) -> np.ndarray:
+        image = _log_softmax(np.asarray(logits, dtype=np.float64) / self.temperature)
+        return np.hstack([image, np.stack([encode(m) for m in metadata])])
+
+    def probabilities(self, logits: np.ndarray, metadata: Sequence[PatientDetails]) -> np.ndarray:
+        z = self.design(logits, metadata) @ np.asarray(self.coef).T + np.asarray(self.intercept)
+        return np.exp(_log_softmax(z))
+
+    def to_json(self) -> dict:
+        return {"temperature": self.temperature, "coef": [list(r) for r in self.coef],
+                "intercept": list(self.intercept), "l2": self.l2, "features": feature_names()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "MetadataFusion":
+        if data.get("features") != feature_names():
+            raise ValueError("the checkpoint's metadata features differ from this version's encoding")
+        return cls(float(data["temperature"]), tuple(tuple(map(float, r)) for r in data["coef"]),
+                   tuple(map(float, data["intercept"])), float(data["l2"]))
+
+
+def _with_fields_withheld(metadata: Sequence[PatientDetails]) -> tuple[list[PatientDetails], np.ndarray]:
+    """Every row once per subset of fields withheld (2^3 copies), and the index of the row each copy came from."""
+    subsets = [s for r in range(len(FIELDS) + 1) for s in itertools.combinations(FIELDS, r)]
+    rows = [m.without(s) for s in subsets for m in metadata]
+    return rows, np.tile(np.arange(len(metadata)), len(subsets))
+
+
+def fit_fusion(logits: np.ndarray, metadata: Sequence[PatientDetails], y: np.ndarray, n_classes: int, *,
+               l2: float = 1.0) -> MetadataFusion:
+    """Fit temperature then the regression on (image logits, metadata, labels) of held-out images."""
+    from sklearn.linear_model import LogisticRegression
+
+    from core.vision.metrics import fit_temperature
+
+    temperature = fit_temperature(logits, y)
+    rows, source = _with_fields_withheld(metadata)
+    draft = MetadataFusion(temperature, ((0.0,),), (0.0,), l2)
+    x = draft.design(np.asarray(logits)[source], rows)
+    model = LogisticRegression(C=1.0 / l2, max_iter=5000)
+    model.fit(x, np.asarray(y)[source])
+    coef = np.zeros((n_classes, x.shape[1]))
+    intercept = np.full(n_classes, -30.0)  # a class absent from the fitting data gets ~0 probability
+    coef[model.classes_] = model.coef_
+    intercept[model.classes_] = model.intercept_
+    return MetadataFusion(temperature, tuple(map(tuple, coef)), tuple(intercept), l2)
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """Suggested class = argmax_c(weights[c] * p[c]); all weights 1 is the plain most-probable class."""
+
+    weights: tuple[float, ...]
+
+    def suggest(self, probabilities: np.ndarray) -> np.ndarray:
+        return np.argmax(np.asarray(probabilities) * np.asarray(self.weights), axis=-1)
+
+
+def fit_decision_rule(probabilities: np.ndarray, y: np.ndarray, n_classes: int, *,
+                      grid: Sequence[float] = tuple(np.exp(np.linspace(-2.5, 2.5, 41))),
+                      sweeps: int = 4) -> DecisionRule:
+    """Per-class weights maximising balanced accuracy (coordinate ascent over a log grid; the most
+    frequent class keeps weight 1). Ties keep the weight closest to 1, so the rule departs from the
+    plain most-probable class only where that measurably helps."""
+    from core.vision.metrics import balanced_accuracy
+
+    probabilities, y = np.asarray(probabilities), np.asarray(y)
+    reference = int(np.bincount(y, minlength=n_classes).argmax())
+    weights = np.ones(n_classes)
+    order = sorted(grid, key=lambda g: abs(np.log(g)))
+
+    def score(w: np.ndarray) -> float:
+        return balanced_accuracy(y, np.argmax(probabilities * w, axis=1), n_classes)
+
+    best = score(weights)
+    for _ in range(sweeps):
+        changed = False
+        for c in range(n_classes):
+            if c == reference:
+                continue
+            for g in order:
+                trial = weights.copy()
+                trial[c] = g
+                value = score(trial)
+                if value > best + 1e-9:
+                    best, weights, changed = value, trial, True
+        if not changed:
+            break
+    return DecisionRule(tuple(float(w) for w in weights))
+
+
+@dataclass
+class CrossValidated:
+    """Out-of-fold outputs on the validation split: every figure read from these comes from models
+    (temperature, fusion, decision rule, thresholds) that never saw the image it is measured on."""
+
+    image_probabilities: np.ndarray  # temperature-scaled image model
+    fused_probabilities: np.ndarray
+    image_suggested: np.ndarray  # decision rule on the image-only probabilities
+    fused_suggested: np.ndarray
+    folds: np.ndarray  # fold index of every row
+    extra: dict = field(default_factory=dict)
+
+
+def lesion_folds(groups: Sequence[str], y: np.ndarray, n_folds: int = 5, seed: int = 42) -> np.ndarray:
+    """A fold index per row: lesions never straddle folds; classes are spread evenly."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    folds = np.zeros(len(y), dtype=int)
+    splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    for k, (_, held_out) in enumerate(splitter.split(np.zeros(len(y)), y, groups)):
+        folds[held_out] = k
+    return folds
+
+
+def cross_validate(logits: np.ndarray, metadata: Sequence[PatientDetails], y: np.ndarray, groups: Sequence[str],
+                   n_classes: int, *, l2: float = 1.0, n_folds: int = 5, seed: int = 42) -> CrossValidated:
+    """Out-of-fold probabilities and suggested classes; the decision rule of each fold is fitted on the
+    out-of-fold probabilities of the other folds, so it too is judged on rows it never saw."""
+    from core.vision.metrics import fit_temperature, softmax
+
+    logits, y = np.asarray(logits), np.asarray(y)
+    folds = lesion_folds(groups, y, n_folds, seed)
+    image = np.zeros((len(y), n_classes))
+    fused = np.zeros((len(y), n_classes))
+    for k in range(n_folds):
+        train, test = folds != k, folds == k
+        temperature = fit_temperature(logits[train], y[train])
+        image[test] = softmax(logits[test], temperature)
+        model = fit_fusion(logits[train], [metadata[i] for i in np.flatnonzero(train)], y[train], n_classes, l2=l2)
+        fused[test] = model.probabilities(logits[test], [metadata[i] for i in np.flatnonzero(test)])
+    image_suggested = np.zeros(len(y), dtype=int)
+    fused_suggested = np.zeros(len(y), dtype=int)
+    for k in range(n_folds):
+        train, test = folds != k, folds == k
+        image_suggested[test] = fit_decision_rule(image[train], y[train], n_classes).suggest(image[test])
+        fused_suggested[test] = fit_decision_rule(fused[train], y[train], n_classes).suggest(fused[test])
+    return CrossValidated(image, fused, image_suggested, fused_suggested, folds)
