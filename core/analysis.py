@@ -140,8 +140,9 @@ def analyse(
     """
     decoded = image if isinstance(image, DecodedImage) else decode_image(
         image, max_pixels=settings.max_image_pixels, min_side=settings.min_image_side)
+    details = details or PatientDetails()
     prepared = classifier.prepare(decoded.image)
-    prediction = classifier.predict_prepared(prepared)
+    prediction = classifier.predict_prepared(prepared, details=details)
     note_assessment, note_problem = note_red_flags(note)
     red_flags = combine(note_assessment, checklist_finding(checklist) if checklist else None,
                         classifier_red_flag(prediction, classifier.meta))
@@ -151,4 +152,4 @@ def analyse(
 
         explanations = tuple(explain_many(classifier, prepared, [heatmaps.method], heatmaps.targets(prediction)))
     return Analysis(image=decoded, prediction=prediction, red_flags=red_flags, note=note, note_problem=note_problem,
-                    checklist=checklist, details=details or PatientDetails(), heatmaps=explanations)
+                    checklist=checklist, details=details, heatmaps=explanations)

@@ -258,9 +258,10 @@ def clinician_report(case: CaseDetail, *, unicode_fonts: bool = True) -> bytes:
         pdf.boxed("This image did not look like a dermoscopy image of a skin lesion to the model (out of "
                   "distribution): its probabilities are not meaningful.", fill=(248, 215, 218), size=9)
     if prediction.low_confidence:
-        pdf.boxed(f"Low confidence: the top class has only {prediction.confidence:.0%} probability; the model cannot "
+        pdf.boxed(f"Low confidence: the most probable class has only {max(prediction.probabilities.values()):.0%} "
+                  "probability; the model cannot "
                   "separate the leading diagnoses.", fill=(217, 237, 247), size=9, bold=False)
-    pdf.paragraph(f"Most likely class: {prediction.predicted} - {CLASS_NAMES.get(prediction.predicted, '')} "
+    pdf.paragraph(f"Suggested class: {prediction.predicted} - {CLASS_NAMES.get(prediction.predicted, '')} "
                   f"({prediction.confidence:.0%}). Calibrated probabilities (red: malignant classes):")
     pdf.ln(1)
     _probability_chart(pdf, prediction.probabilities)

@@ -41,9 +41,14 @@ def note_problem(problem: str | None) -> None:
 
 
 def model_output(prediction: Prediction, chart_key: str | None = None) -> None:
-    """The top class with its probability, a low-confidence notice when due, and the probability chart."""
-    st.metric("Most likely class", f"{prediction.predicted} — {prediction.predicted_name}",
-              f"{prediction.confidence:.0%} probability", delta_color="off")
+    """The suggested class with its probability, a low-confidence notice when due, and the probability chart."""
+    st.markdown(f"**Suggested class:** {prediction.predicted} — {prediction.predicted_name} "
+                f"({prediction.confidence:.0%} probability)")
+    top = prediction.most_probable
+    if top != prediction.predicted:
+        st.caption(f"The most probable class is {top} ({prediction.probabilities[top]:.0%}). The suggestion weighs "
+                   "rarer classes up, as fitted on the validation split, so that melanomas and other rare lesions "
+                   "are not lost among the common naevi (model card: decision rule).")
     if prediction.low_confidence:
         low_confidence_notice(prediction)
     st.plotly_chart(probability_chart(prediction), width="stretch", config={"displayModeBar": False}, key=chart_key)
@@ -51,7 +56,8 @@ def model_output(prediction: Prediction, chart_key: str | None = None) -> None:
 
 def low_confidence_notice(prediction: Prediction) -> None:
     st.info(
-        f"**Low confidence.** The top class has only {prediction.confidence:.0%} probability: the model cannot "
+        f"**Low confidence.** The most probable class has only {max(prediction.probabilities.values()):.0%} "
+        "probability: the model cannot "
         "separate the leading diagnoses. Rely on clinical and dermoscopic assessment.",
         icon=":material/help:",
     )

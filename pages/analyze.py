@@ -41,7 +41,9 @@ with st.expander("NICE weighted 7-point checklist"):
     checklist = score_checklist(ChecklistAnswers.from_mapping(answers))
     st.markdown(f"**Score: {checklist.score}** — "
                 + ("refer urgently (3 or more)." if checklist.refer else "below the referral threshold of 3."))
-st.caption("Age, sex and site are recorded with the case; this model reads the image only.")
+st.caption("Age, sex and site are recorded with the case and refine the probabilities (metadata fusion; "
+           "leave a field empty when unknown)." if model.fusion is not None else
+           "Age, sex and site are recorded with the case; this model reads the image only.")
 flags_key = f"{resources.digest(note.encode())}-{checklist.score}"
 
 if upload is None:

@@ -28,7 +28,7 @@ def main() -> None:
         note.send_keys(Keys.CONTROL, Keys.ENTER)
         wait_for_text(driver, "URGENT")
         upload(driver, IMAGE)
-        wait_for_text(driver, "Most likely class")
+        wait_for_text(driver, "Suggested class")
         wait_for_text(driver, "Grad-CAM for")
         time.sleep(3)
         full_page_screenshot(driver, OUT / "analyze.png")

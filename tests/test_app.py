@@ -48,7 +48,7 @@ def test_real_image_shows_probabilities_and_heatmap():
     assert sorted(bars["x"]) == list(bars["x"])  # sorted, highest drawn on top
     captions = [c for image in at.get("image") for c in image.captions]
     assert any(c.startswith("Grad-CAM for") for c in captions), captions
-    assert "Most likely class" in _texts(at)
+    assert "Suggested class:" in _texts(at)
     # The opacity slider re-renders without recomputing or failing.
     at.slider[0].set_value(0.8).run()
     assert not at.exception

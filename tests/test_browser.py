@@ -14,7 +14,7 @@ def test_upload_shows_probabilities_heatmap_and_notice():
         driver.get(url)
         wait_for_text(driver, "Decision support, not a diagnosis")
         upload(driver, HAM_DIR / "images" / "ISIC_0024306.jpg")
-        wait_for_text(driver, "Most likely class")
+        wait_for_text(driver, "Suggested class")
         wait_for_text(driver, "Grad-CAM for")
         body = driver.find_element("tag name", "body").text
         assert "calibrated probability" in body or driver.find_elements("css selector", ".js-plotly-plot")

@@ -27,6 +27,30 @@ def expand_paths(paths: list[str]) -> list[Path]:
     return out
 
 
+def read_details_csv(path: Path) -> dict:
+    """image_id -> PatientDetails from a HAM10000-style CSV (image_id, age, sex, localization or site)."""
+    from core.vision.fusion import PatientDetails
+
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            if "image_id" not in (reader.fieldnames or []):
+                raise ValueError(f"{path}: --metadata needs an image_id column (and age, sex, localization)")
+            out = {}
+            for row in reader:
+                try:
+                    age = float(row["age"]) if (row.get("age") or "").strip() else None
+                except ValueError:
+                    age = None
+                out[row["image_id"]] = PatientDetails.clean(age, (row.get("sex") or "").strip().lower() or None,
+                                                           (row.get("localization") or row.get("site") or "").strip().lower() or None)
+            return out
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a UTF-8 text file") from None
+
+
 def load_classifier(args: argparse.Namespace):
     from core.vision.classifier import Classifier
     from core.vision.model import CheckpointError
@@ -73,8 +97,16 @@ def _predict(args: argparse.Namespace) -> int:
     classifier = load_classifier(args)
     if classifier is None:
         return 2
+    details = {}
     if args.metadata:
-        _err("note: this model uses the image only; --metadata is ignored")
+        if classifier.fusion is None:
+            _err("note: this model uses the image only; --metadata is ignored")
+        else:
+            try:
+                details = read_details_csv(Path(args.metadata))
+            except ValueError as exc:
+                _err(str(exc))
+                return 2
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     written = 0
@@ -82,7 +114,7 @@ def _predict(args: argparse.Namespace) -> int:
         writer = csv.writer(fh)
         writer.writerow(["image_id", *classifier.classes, "predicted"])
         for path, decoded in tqdm(_decode_all(paths, args.settings), total=len(paths), desc="predict", file=sys.stderr):
-            pred = analyse(decoded, classifier, args.settings, heatmaps=None).prediction
+            pred = analyse(decoded, classifier, args.settings, details=details.get(path.stem), heatmaps=None).prediction
             writer.writerow([path.stem, *(f"{pred.probabilities[c]:.6f}" for c in classifier.classes), pred.predicted])
             written += 1
     _err(f"wrote {written} row(s) to {out} ({len(paths) - written} skipped)")
@@ -125,8 +157,18 @@ def _explain(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     import json
 
+    import numpy as np
+
     from core.vision.data import DataError, lesion_split, read_metadata
-    from core.vision.evaluate import format_report, full_report, record_outputs
+    from core.vision.evaluate import (
+        cross_validate_records,
+        format_report,
+        full_report,
+        record_outputs,
+        thresholds_report,
+        validation_report,
+    )
+    from core.vision.metrics import softmax
 
     classifier = load_classifier(args)
     if classifier is None:
@@ -142,9 +184,22 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.limit:
         records = records[: args.limit]
     logits, features = record_outputs(classifier, args.data, records)
-    meta = classifier.meta
-    report = full_report(records, logits, classifier.classes, meta.temperature, meta.escalation_thresholds)
-    title = f"{meta.version} on {args.data} ({args.split} split, TTA {'on' if meta.tta else 'off'})"
+    meta, classes = classifier.meta, classifier.classes
+    if args.split == "validation" and classifier.fusion is not None:
+        # The figures the model card reports: every parameter fitted on other folds than the one measured.
+        cv = cross_validate_records(records, logits, classes, l2=classifier.fusion.l2, seed=config.get("seed", 42))
+        report = validation_report(records, logits, classes, cv)
+        title = (f"{meta.version} on {args.data} (validation split, TTA {'on' if meta.tta else 'off'}, "
+                 f"{report['cross_validation']['folds']}-fold cross-validated by lesion)")
+    else:
+        # The shipped model as it is: calibration, fusion (with each record's age, sex and site) and rule.
+        probs = classifier.calibrated(logits, [r.details for r in records])
+        y = np.array([r.label for r in records])
+        weights = np.tile(classifier.rule.weights if classifier.rule else np.ones(len(classes)), (len(records), 1))
+        report = full_report(records, probs, classifier.suggest(probs), classes, weights=weights,
+                             uncalibrated=softmax(logits, 1.0),
+                             escalation=thresholds_report(y, probs, classes, meta.escalation_thresholds))
+        title = f"{meta.version} on {args.data} ({args.split} split, TTA {'on' if meta.tta else 'off'})"
     print(format_report(report, classifier.classes, title))
     if classifier.ood is not None:
         flagged = classifier.ood.is_outlier(features)

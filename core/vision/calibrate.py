@@ -1,6 +1,6 @@
-"""After training: temperature scaling on validation, the model-card metrics and the malignancy
-escalation thresholds (written into the checkpoint's JSON), and the out-of-distribution feature
-model (written beside it)."""
+"""After training, on the lesion-level validation split: temperature scaling, the metadata fusion, the
+decision rule and the malignancy escalation thresholds (all written into the checkpoint's JSON), the
+cross-validated model-card metrics, and the out-of-distribution feature model (written beside it)."""
 from __future__ import annotations
 
 import sys
@@ -11,14 +11,22 @@ import numpy as np
 
 from core.vision.classifier import Classifier
 from core.vision.data import lesion_split, read_metadata
-from core.vision.evaluate import escalation_thresholds, full_report, record_outputs
-from core.vision.metrics import fit_temperature, softmax
+from core.vision.evaluate import (
+    cross_validate_records,
+    escalation_thresholds,
+    record_outputs,
+    validation_report,
+)
+from core.vision.fusion import fit_decision_rule, fit_fusion
+from core.vision.metrics import fit_temperature
 from core.vision.model import save_checkpoint
 from core.vision.ood import fit_feature_gaussian, save_feature_gaussian
 
+FUSION_L2 = 1.0  # L2 penalty of the fusion regression (1 / C of scikit-learn's LogisticRegression)
+
 
 def finalize(model_dir: str | Path, data: str | Path, *, val_fraction: float = 0.2, seed: int = 42,
-             limit: int = 0, training_extra: dict | None = None) -> dict:
+             limit: int = 0, training_extra: dict | None = None, l2: float = FUSION_L2) -> dict:
     classifier = Classifier.load(model_dir)
     records = read_metadata(data)
     if limit:
@@ -27,27 +35,40 @@ def finalize(model_dir: str | Path, data: str | Path, *, val_fraction: float = 0
     classifier.meta.tta = True
     logits, features = record_outputs(classifier, data, val)
     y = np.array([r.label for r in val])
-    temperature = fit_temperature(logits, y)
     classes = classifier.classes
-    report = full_report(val, logits, classes, temperature)
-    thresholds = escalation_thresholds(y, softmax(logits, temperature), classes)
+
+    cv = cross_validate_records(val, logits, classes, l2=l2, seed=seed)
+    report = validation_report(val, logits, classes, cv)
+    # The shipped parameters: the same fits on the whole split. The rule and the thresholds are fitted on
+    # out-of-fold probabilities, as each fold's were, not on the fusion's own (optimistic) training outputs.
+    fusion = fit_fusion(logits, [r.details for r in val], y, len(classes), l2=l2)
+    rule = fit_decision_rule(cv.fused, y, len(classes))
+    thresholds = escalation_thresholds(y, cv.fused, classes)
 
     meta = classifier.meta
-    meta.temperature = temperature
+    meta.temperature = fit_temperature(logits, y)
+    meta.fusion = fusion.to_json()
+    meta.decision_weights = list(rule.weights)
     meta.escalation_thresholds = {c: v["threshold"] for c, v in thresholds.items() if "threshold" in v}
+    escalation = {c: {**report["escalation"][c], **({"threshold": thresholds[c]["threshold"]}
+                                                    if "threshold" in thresholds.get(c, {}) else {})}
+                  for c in report["escalation"]}
     meta.metrics = {
-        "split": f"lesion-level validation split (seed {seed}, {val_fraction:.0%} of lesions per class)",
+        "split": f"lesion-level validation split (seed {seed}, {val_fraction:.0%} of lesions per class); "
+                 f"figures cross-validated over {report['cross_validation']['folds']} lesion-grouped folds",
         "image_level": {k: report["image_level"][k] for k in ("n", "accuracy", "balanced_accuracy", "macro_auc", "ece", "melanoma", "per_class")},
         "lesion_level": {k: report["lesion_level"][k] for k in ("n", "balanced_accuracy", "melanoma")},
         "ece_uncalibrated": report["ece_uncalibrated"],
-        "escalation": thresholds,
+        "recipe": report["recipe"],
+        # Sensitivity and specificity of each threshold are cross-validated; the threshold is the whole-split fit.
+        "escalation": escalation,
     }
     meta.training = {**meta.training, **(training_extra or {})}
-    meta.version = f"{meta.backbone}-{Path(model_dir).name}-e{meta.training.get('best_epoch', '?')}"
+    meta.version = f"{meta.backbone}-{Path(model_dir).name}-e{meta.training.get('epochs_completed', meta.training.get('best_epoch', '?'))}"
     save_checkpoint(model_dir, classifier.model, meta)
     save_feature_gaussian(model_dir, fit_feature_gaussian(features))
     il = report["image_level"]
-    print(f"temperature {temperature:.3f}; validation balanced accuracy {il['balanced_accuracy']:.4f}, "
-          f"melanoma sensitivity {il['melanoma']['sensitivity']:.3f}, ECE {report['ece_uncalibrated']:.3f} -> {il['ece']:.3f}",
-          file=sys.stderr)
+    print(f"validation (cross-validated): balanced accuracy {il['balanced_accuracy']:.4f}, melanoma sensitivity "
+          f"{il['melanoma']['sensitivity']:.3f} / specificity {il['melanoma']['specificity']:.3f}, macro AUC "
+          f"{il['macro_auc']:.3f}, ECE {il['ece']:.3f}", file=sys.stderr)
     return asdict(meta)

@@ -1,6 +1,9 @@
-"""Inference: calibrated class probabilities for one image or many, with flip test-time augmentation."""
+"""Inference: calibrated class probabilities for one image or many, with flip test-time augmentation,
+fused with the patient's age, sex and body site when the checkpoint has a fusion model, and the
+suggested class from the checkpoint's decision rule."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +12,7 @@ import torch
 from PIL import Image
 
 from core.config import CLASS_NAMES, MALIGNANT
+from core.vision.fusion import DecisionRule, MetadataFusion, PatientDetails
 from core.vision.metrics import softmax
 from core.vision.model import LesionNet, ModelMeta, load_checkpoint
 from core.vision.ood import FeatureGaussian, load_feature_gaussian
@@ -18,16 +22,23 @@ from core.vision.transforms import Prepared, prepare, tta_views
 @dataclass(frozen=True)
 class Prediction:
     probabilities: dict[str, float]  # calibrated, in the model's class order, summing to 1
+    # The suggested class: the decision rule's pick, which favours rare and malignant classes and so is
+    # not always the most probable one (see `most_probable`).
     predicted: str
-    confidence: float
-    low_confidence: bool
+    confidence: float  # probability of `predicted`
+    low_confidence: bool  # the most probable class is below the low-confidence threshold
     model_version: str
     # True when the image's features are far from those of real dermoscopy images (e.g. a non-skin photo).
     out_of_distribution: bool = False
     ood_score: float | None = None
+    details_used: tuple[str, ...] = ()  # which of age, sex and site the probabilities took into account
 
     def ranked(self) -> list[tuple[str, float]]:
         return sorted(self.probabilities.items(), key=lambda kv: kv[1], reverse=True)
+
+    @property
+    def most_probable(self) -> str:
+        return max(self.probabilities, key=self.probabilities.get)
 
     @property
     def predicted_name(self) -> str:
@@ -47,6 +58,8 @@ class Classifier:
         self.meta = meta
         self.low_confidence = low_confidence
         self.ood = ood
+        self.fusion = MetadataFusion.from_json(meta.fusion) if meta.fusion else None
+        self.rule = DecisionRule(tuple(meta.decision_weights)) if meta.decision_weights else None
 
     @classmethod
     def load(cls, directory: str | Path, *, low_confidence: float = 0.5) -> "Classifier":
@@ -75,41 +88,36 @@ class Classifier:
     def logits(self, batch: torch.Tensor, tta: bool | None = None) -> np.ndarray:
         return self.forward(batch, tta)[0]
 
-    def calibrated(self, logits: np.ndarray) -> np.ndarray:
+    def calibrated(self, logits: np.ndarray, details: Sequence[PatientDetails] | None = None) -> np.ndarray:
+        """Calibrated probabilities: the metadata fusion when the checkpoint has one (fields not given
+        count as missing), else the temperature-scaled image model."""
+        if self.fusion is not None:
+            details = list(details) if details is not None else [PatientDetails()] * len(logits)
+            return self.fusion.probabilities(logits, details)
         return softmax(logits, self.meta.temperature)
 
-    def _to_prediction(self, probs: np.ndarray, features: np.ndarray) -> Prediction:
-        top = int(np.argmax(probs))
-        confidence = float(probs[top])
+    def suggest(self, probs: np.ndarray) -> np.ndarray:
+        """Index of the suggested class per row of probabilities (the decision rule, else the most probable)."""
+        return self.rule.suggest(probs) if self.rule is not None else np.argmax(probs, axis=-1)
+
+    def _to_prediction(self, probs: np.ndarray, features: np.ndarray, details: PatientDetails | None) -> Prediction:
+        suggested = int(self.suggest(probs[None])[0])
         ood_score = float(self.ood.score(features)[0]) if self.ood is not None else None
         return Prediction(
             probabilities={c: float(p) for c, p in zip(self.classes, probs)},
-            predicted=self.classes[top],
-            confidence=confidence,
-            low_confidence=confidence < self.low_confidence,
+            predicted=self.classes[suggested],
+            confidence=float(probs[suggested]),
+            low_confidence=float(probs.max()) < self.low_confidence,
             model_version=self.meta.version,
             out_of_distribution=ood_score is not None and ood_score > self.ood.threshold,
             ood_score=ood_score,
+            details_used=details.given if (details is not None and self.fusion is not None) else (),
         )
 
-    def predict(self, image: Image.Image, tta: bool | None = None) -> Prediction:
-        return self.predict_prepared(self.prepare(image), tta)
+    def predict(self, image: Image.Image, tta: bool | None = None, details: PatientDetails | None = None) -> Prediction:
+        return self.predict_prepared(self.prepare(image), tta, details)
 
-    def predict_prepared(self, prepared: Prepared, tta: bool | None = None) -> Prediction:
+    def predict_prepared(self, prepared: Prepared, tta: bool | None = None,
+                         details: PatientDetails | None = None) -> Prediction:
         logits, features = self.forward(prepared.tensor.unsqueeze(0), tta)
-        return self._to_prediction(self.calibrated(logits)[0], features)
-
-    def predict_many(self, images: list[Image.Image], batch_size: int = 16, tta: bool | None = None) -> list[Prediction]:
-        """Batch prediction; images of different shapes are run one shape-group at a time."""
-        prepared = [self.prepare(img) for img in images]
-        results: list[Prediction | None] = [None] * len(prepared)
-        by_shape: dict[tuple[int, ...], list[int]] = {}
-        for i, p in enumerate(prepared):
-            by_shape.setdefault(tuple(p.tensor.shape), []).append(i)
-        for indices in by_shape.values():
-            for start in range(0, len(indices), batch_size):
-                chunk = indices[start : start + batch_size]
-                logits, features = self.forward(torch.stack([prepared[i].tensor for i in chunk]), tta)
-                for row, (i, probs) in enumerate(zip(chunk, self.calibrated(logits))):
-                    results[i] = self._to_prediction(probs, features[row : row + 1])
-        return results  # type: ignore[return-value]
+        return self._to_prediction(self.calibrated(logits, [details or PatientDetails()])[0], features, details)

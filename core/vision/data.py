@@ -12,6 +12,7 @@ from PIL import Image
 
 from core.config import CLASSES
 from core.explain.localisation import mask_problem
+from core.vision.fusion import PatientDetails
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,11 @@ class Record:
     @property
     def label(self) -> int:
         return CLASSES.index(self.dx)
+
+    @property
+    def details(self) -> PatientDetails:
+        """Age, sex and site as the classifier's metadata fusion reads them ("unknown" = not given)."""
+        return PatientDetails.clean(self.age, self.sex, self.localization)
 
 
 class DataError(ValueError):

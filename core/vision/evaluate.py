@@ -1,5 +1,10 @@
 """Model-card evaluation: run the classifier over HAM10000 records and report every figure,
-image-level and lesion-level, overall and by subgroup, plus the malignancy escalation thresholds."""
+image-level and lesion-level, overall and by subgroup, plus the malignancy escalation thresholds.
+
+On the validation split every figure is cross-validated (`core.vision.fusion.cross_validate`): the
+temperature, the metadata fusion, the decision rule and the escalation thresholds are fitted on four
+lesion-grouped folds and measured on the fifth, so no figure is read from the images its parameters
+were fitted on. The shipped parameters are the same fits on the whole split."""
 from __future__ import annotations
 
 import sys
@@ -14,10 +19,12 @@ from core.vision.classifier import Classifier
 from core.config import MALIGNANT
 from core.vision.data import Record, image_path
 from core.vision.imaging import load_image
+from core.vision.fusion import CrossValidated, cross_validate
 from core.vision.metrics import classification_report, sensitivity_at_threshold, softmax
 
 AGE_BANDS = ((0, 30, "<30"), (30, 50, "30-49"), (50, 70, "50-69"), (70, 200, "70+"))
 ESCALATION_TARGET_SENSITIVITY = 0.90
+CV_FOLDS = 5
 
 
 def record_outputs(classifier: Classifier, folder: str | Path, records: list[Record], batch_size: int = 32,
@@ -42,17 +49,21 @@ def _age_band(age: float | None) -> str:
     return next(label for lo, hi, label in AGE_BANDS if lo <= age < hi)
 
 
-def lesion_level(records: list[Record], probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean probability over each lesion's images: one prediction per lesion."""
+def lesion_level(records: list[Record], probs: np.ndarray,
+                 weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean probability over each lesion's images: one prediction per lesion; (labels, probabilities,
+    suggested class by the decision-rule `weights` of the lesion's rows, else the most probable)."""
     groups: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(records):
         groups[r.lesion_id].append(i)
     ids = sorted(groups)
-    return (np.array([records[groups[l][0]].label for l in ids]),
-            np.stack([probs[groups[l]].mean(0) for l in ids]))
+    mean = np.stack([probs[groups[l]].mean(0) for l in ids])
+    w = np.stack([weights[groups[l][0]] for l in ids]) if weights is not None else np.ones_like(mean)
+    return np.array([records[groups[l][0]].label for l in ids]), mean, np.argmax(mean * w, axis=1)
 
 
-def subgroup_reports(records: list[Record], y: np.ndarray, probs: np.ndarray, classes: list[str]) -> dict:
+def subgroup_reports(records: list[Record], y: np.ndarray, probs: np.ndarray, classes: list[str],
+                     predicted: np.ndarray) -> dict:
     keys = {
         "localization": lambda r: r.localization,
         "sex": lambda r: r.sex,
@@ -66,7 +77,7 @@ def subgroup_reports(records: list[Record], y: np.ndarray, probs: np.ndarray, cl
             groups[key(r)].append(i)
         out[name] = {}
         for value, idx in sorted(groups.items()):
-            rep = classification_report(y[idx], probs[idx], classes)
+            rep = classification_report(y[idx], probs[idx], classes, predicted[idx])
             out[name][value] = {"n": rep["n"], "accuracy": rep["accuracy"],
                                 "balanced_accuracy": rep["balanced_accuracy"],
                                 "melanoma_sensitivity": rep.get("melanoma", {}).get("sensitivity", float("nan")),
@@ -108,19 +119,83 @@ def thresholds_report(y: np.ndarray, probs: np.ndarray, classes: list[str], thre
     return out
 
 
-def full_report(records: list[Record], logits: np.ndarray, classes: list[str], temperature: float,
-                thresholds: dict[str, float] | None = None) -> dict:
+def cross_validated_escalation(y: np.ndarray, probs: np.ndarray, folds: np.ndarray, classes: list[str],
+                               target: float = ESCALATION_TARGET_SENSITIVITY) -> dict:
+    """Sensitivity and specificity of the escalation rule with each fold's thresholds fitted on the others."""
+    flags = {c: np.zeros(len(y), bool) for c in sorted(MALIGNANT & set(classes))}
+    for k in np.unique(folds):
+        train, test = folds != k, folds == k
+        fitted = escalation_thresholds(y[train], probs[train], classes, target)
+        for c in flags:
+            if c in fitted and "threshold" in fitted[c]:
+                flags[c][test] = probs[test, classes.index(c)] >= fitted[c]["threshold"]
+    out = {}
+    for c, flagged in flags.items():
+        positive = y == classes.index(c)
+        out[c] = {"sensitivity": float(flagged[positive].mean()) if positive.any() else float("nan"),
+                  "specificity": float((~flagged[~positive]).mean()) if (~positive).any() else float("nan"),
+                  "n_positive": int(positive.sum())}
+    any_flag = np.any(np.stack(list(flags.values())), axis=0) if flags else np.zeros(len(y), bool)
+    malignant = np.isin(y, [classes.index(c) for c in flags])
+    out["any_malignant"] = {"sensitivity": float(any_flag[malignant].mean()) if malignant.any() else float("nan"),
+                            "specificity": float((~any_flag[~malignant]).mean()) if (~malignant).any() else float("nan"),
+                            "n_positive": int(malignant.sum())}
+    return out
+
+
+def full_report(records: list[Record], probs: np.ndarray, predicted: np.ndarray, classes: list[str], *,
+                weights: np.ndarray | None = None, uncalibrated: np.ndarray | None = None,
+                escalation: dict | None = None) -> dict:
+    """Every model-card figure for one set of probabilities and assigned classes (`weights`: the
+    decision-rule weights of each row, for the lesion-level suggestion)."""
     y = np.array([r.label for r in records])
-    probs = softmax(logits, temperature)
-    y_lesion, p_lesion = lesion_level(records, probs)
+    y_lesion, p_lesion, s_lesion = lesion_level(records, probs, weights)
     return {
-        "temperature": temperature,
-        "escalation": thresholds_report(y, probs, classes, thresholds or {}),
-        "image_level": classification_report(y, probs, classes),
-        "lesion_level": classification_report(y_lesion, p_lesion, classes),
-        "ece_uncalibrated": classification_report(y, softmax(logits, 1.0), classes)["ece"],
-        "subgroups": subgroup_reports(records, y, probs, classes),
+        "escalation": escalation or {},
+        "image_level": classification_report(y, probs, classes, predicted),
+        "lesion_level": classification_report(y_lesion, p_lesion, classes, s_lesion),
+        "ece_uncalibrated": (classification_report(y, uncalibrated, classes)["ece"]
+                             if uncalibrated is not None else float("nan")),
+        "subgroups": subgroup_reports(records, y, probs, classes, predicted),
     }
+
+
+RECIPE_ROWS = (
+    ("image", "image model, most probable class"),
+    ("image+rule", "image model + decision rule"),
+    ("fused", "+ age, sex, site (fusion), most probable class"),
+    ("fused+rule", "+ fusion + decision rule (shipped)"),
+    ("bare+rule", "shipped, with age, sex and site not given"),
+)
+
+
+def cross_validate_records(records: list[Record], logits: np.ndarray, classes: list[str], *, l2: float,
+                           n_folds: int = CV_FOLDS, seed: int = 42) -> CrossValidated:
+    return cross_validate(logits, [r.details for r in records], np.array([r.label for r in records]),
+                          [r.lesion_id for r in records], len(classes), l2=l2, n_folds=n_folds, seed=seed)
+
+
+def validation_report(records: list[Record], logits: np.ndarray, classes: list[str], cv: CrossValidated) -> dict:
+    """The cross-validated model-card report on the validation split, with the step-by-step table."""
+    y = np.array([r.label for r in records])
+    fused_suggested = cv.suggest(cv.fused, cv.fused_weights)
+    report = full_report(records, cv.fused, fused_suggested, classes, weights=cv.fused_weights,
+                         uncalibrated=softmax(logits, 1.0),
+                         escalation=cross_validated_escalation(y, cv.fused, cv.folds, classes))
+    variants = {
+        "image": (cv.image, cv.image.argmax(1)),
+        "image+rule": (cv.image, cv.suggest(cv.image, cv.image_weights)),
+        "fused": (cv.fused, cv.fused.argmax(1)),
+        "fused+rule": (cv.fused, fused_suggested),
+        "bare+rule": (cv.fused_no_details, cv.suggest(cv.fused_no_details, cv.fused_weights)),
+    }
+    report["recipe"] = {}
+    for key, (probs, predicted) in variants.items():
+        r = classification_report(y, probs, classes, predicted)
+        report["recipe"][key] = {"balanced_accuracy": r["balanced_accuracy"], "macro_auc": r["macro_auc"],
+                                 "ece": r["ece"], **{f"mel_{k}": v for k, v in r["melanoma"].items()}}
+    report["cross_validation"] = {"folds": int(cv.folds.max()) + 1, "grouped_by": "lesion_id"}
+    return report
 
 
 def _fmt(x: float, digits: int = 3) -> str:
@@ -147,9 +222,19 @@ def format_report(report: dict, classes: list[str], title: str = "") -> str:
         for c, row in zip(classes, r["confusion_matrix"]):
             lines.append(f"| **{c}** | " + " | ".join(str(v) for v in row) + " |")
         lines.append("")
-    lines.append(f"ECE before temperature scaling: {_fmt(report['ece_uncalibrated'])}; "
-                 f"after: {_fmt(report['image_level']['ece'])} (image level).")
+    lines.append(f"ECE of the raw network outputs: {_fmt(report['ece_uncalibrated'])}; "
+                 f"of the probabilities shown: {_fmt(report['image_level']['ece'])} (image level).")
     lines.append("")
+    if report.get("recipe"):
+        cv = report["cross_validation"]
+        lines += [f"### what each step adds ({cv['folds']}-fold cross-validation grouped by lesion, images)", "",
+                  "| model | balanced accuracy | melanoma sensitivity | melanoma specificity | macro AUC | ECE |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for key, label in RECIPE_ROWS:
+            r = report["recipe"][key]
+            lines.append(f"| {label} | {_fmt(r['balanced_accuracy'])} | {_fmt(r['mel_sensitivity'])} | "
+                         f"{_fmt(r['mel_specificity'])} | {_fmt(r['macro_auc'])} | {_fmt(r['ece'])} |")
+        lines.append("")
     for name, groups in report["subgroups"].items():
         lines += [f"### by {name}", "", "| group | images | accuracy | balanced accuracy | melanoma sensitivity (n mel) |",
                   "|---|---:|---:|---:|---:|"]
@@ -161,6 +246,7 @@ def format_report(report: dict, classes: list[str], title: str = "") -> str:
         lines += ["### malignancy escalation (calibrated probability of the class >= threshold marks the case urgent)", "",
                   "| class | threshold | sensitivity | specificity | positives |", "|---|---:|---:|---:|---:|"]
         for c, t in report["escalation"].items():
-            lines.append(f"| {c} | {t['threshold']:.3f} | {_fmt(t['sensitivity'])} | {_fmt(t['specificity'])} | {t['n_positive']} |")
+            threshold = f"{t['threshold']:.3f}" if "threshold" in t else ("per fold" if c != "any_malignant" else "–")
+            lines.append(f"| {c} | {threshold} | {_fmt(t['sensitivity'])} | {_fmt(t['specificity'])} | {t['n_positive']} |")
         lines.append("")
     return "\n".join(lines)

@@ -60,12 +60,12 @@ def feature_names() -> list[str]:
 def encode(details: PatientDetails) -> np.ndarray:
     """One-hot age band, sex and site, each with a "not given" column (length len(feature_names()))."""
     age = [0.0] * (len(AGE_BANDS) + 1)
-    if metadata.age is None:
+    if details.age is None:
         age[-1] = 1.0
     else:
-        age[next(i for i, (lo, hi, _) in enumerate(AGE_BANDS) if lo <= metadata.age < hi)] = 1.0
-    sex = [float(metadata.sex == s) for s in SEXES] + [float(metadata.sex is None)]
-    site = [float(metadata.site == s) for s in SITES] + [float(metadata.site is None)]
+        age[next(i for i, (lo, hi, _) in enumerate(AGE_BANDS) if lo <= details.age < hi)] = 1.0
+    sex = [float(details.sex == s) for s in SEXES] + [float(details.sex is None)]
+    site = [float(details.site == s) for s in SITES] + [float(details.site is None)]
     return np.asarray(age + sex + site, dtype=np.float64)
 
 
@@ -83,12 +83,12 @@ class MetadataFusion:
     intercept: tuple[float, ...]
     l2: float  # the regularisation it was fitted with (1 / C)
 
-    def design(self, logits: np.ndarray, metadata: Sequence[PatientDetails]) -> np.ndarray:
+    def design(self, logits: np.ndarray, details: Sequence[PatientDetails]) -> np.ndarray:
         image = _log_softmax(np.asarray(logits, dtype=np.float64) / self.temperature)
-        return np.hstack([image, np.stack([encode(m) for m in metadata])])
+        return np.hstack([image, np.stack([encode(m) for m in details])])
 
-    def probabilities(self, logits: np.ndarray, metadata: Sequence[PatientDetails]) -> np.ndarray:
-        z = self.design(logits, metadata) @ np.asarray(self.coef).T + np.asarray(self.intercept)
+    def probabilities(self, logits: np.ndarray, details: Sequence[PatientDetails]) -> np.ndarray:
+        z = self.design(logits, details) @ np.asarray(self.coef).T + np.asarray(self.intercept)
         return np.exp(_log_softmax(z))
 
     def to_json(self) -> dict:
@@ -103,14 +103,14 @@ class MetadataFusion:
                    tuple(map(float, data["intercept"])), float(data["l2"]))
 
 
-def _with_fields_withheld(metadata: Sequence[PatientDetails]) -> tuple[list[PatientDetails], np.ndarray]:
+def _with_fields_withheld(details: Sequence[PatientDetails]) -> tuple[list[PatientDetails], np.ndarray]:
     """Every row once per subset of fields withheld (2^3 copies), and the index of the row each copy came from."""
     subsets = [s for r in range(len(FIELDS) + 1) for s in itertools.combinations(FIELDS, r)]
-    rows = [m.without(s) for s in subsets for m in metadata]
-    return rows, np.tile(np.arange(len(metadata)), len(subsets))
+    rows = [m.without(s) for s in subsets for m in details]
+    return rows, np.tile(np.arange(len(details)), len(subsets))
 
 
-def fit_fusion(logits: np.ndarray, metadata: Sequence[PatientDetails], y: np.ndarray, n_classes: int, *,
+def fit_fusion(logits: np.ndarray, details: Sequence[PatientDetails], y: np.ndarray, n_classes: int, *,
                l2: float = 1.0) -> MetadataFusion:
     """Fit temperature then the regression on (image logits, metadata, labels) of held-out images."""
     from sklearn.linear_model import LogisticRegression
@@ -118,7 +118,7 @@ def fit_fusion(logits: np.ndarray, metadata: Sequence[PatientDetails], y: np.nda
     from core.vision.metrics import fit_temperature
 
     temperature = fit_temperature(logits, y)
-    rows, source = _with_fields_withheld(metadata)
+    rows, source = _with_fields_withheld(details)
     draft = MetadataFusion(temperature, ((0.0,),), (0.0,), l2)
     x = draft.design(np.asarray(logits)[source], rows)
     model = LogisticRegression(C=1.0 / l2, max_iter=5000)
@@ -176,14 +176,19 @@ def fit_decision_rule(probabilities: np.ndarray, y: np.ndarray, n_classes: int, 
 @dataclass
 class CrossValidated:
     """Out-of-fold outputs on the validation split: every figure read from these comes from models
-    (temperature, fusion, decision rule, thresholds) that never saw the image it is measured on."""
+    (temperature, fusion, decision rule) that never saw the image it is measured on."""
 
-    image_probabilities: np.ndarray  # temperature-scaled image model
-    fused_probabilities: np.ndarray
-    image_suggested: np.ndarray  # decision rule on the image-only probabilities
-    fused_suggested: np.ndarray
     folds: np.ndarray  # fold index of every row
-    extra: dict = field(default_factory=dict)
+    image: np.ndarray  # probabilities of the temperature-scaled image model
+    fused: np.ndarray  # of the metadata fusion, with the details the record has
+    fused_no_details: np.ndarray  # of the metadata fusion with age, sex and site all withheld
+    # The decision-rule weights that apply to each row (those of its fold), per model.
+    image_weights: np.ndarray
+    fused_weights: np.ndarray
+
+    @staticmethod
+    def suggest(probabilities: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        return np.argmax(probabilities * weights, axis=1)
 
 
 def lesion_folds(groups: Sequence[str], y: np.ndarray, n_folds: int = 5, seed: int = 42) -> np.ndarray:
@@ -197,26 +202,24 @@ def lesion_folds(groups: Sequence[str], y: np.ndarray, n_folds: int = 5, seed: i
     return folds
 
 
-def cross_validate(logits: np.ndarray, metadata: Sequence[PatientDetails], y: np.ndarray, groups: Sequence[str],
+def cross_validate(logits: np.ndarray, details: Sequence[PatientDetails], y: np.ndarray, groups: Sequence[str],
                    n_classes: int, *, l2: float = 1.0, n_folds: int = 5, seed: int = 42) -> CrossValidated:
-    """Out-of-fold probabilities and suggested classes; the decision rule of each fold is fitted on the
+    """Out-of-fold probabilities and decision-rule weights. A fold's decision rule is fitted on the
     out-of-fold probabilities of the other folds, so it too is judged on rows it never saw."""
     from core.vision.metrics import fit_temperature, softmax
 
     logits, y = np.asarray(logits), np.asarray(y)
     folds = lesion_folds(groups, y, n_folds, seed)
-    image = np.zeros((len(y), n_classes))
-    fused = np.zeros((len(y), n_classes))
+    image, fused, bare = (np.zeros((len(y), n_classes)) for _ in range(3))
+    for k in range(n_folds):
+        train, test = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
+        image[test] = softmax(logits[test], fit_temperature(logits[train], y[train]))
+        model = fit_fusion(logits[train], [details[i] for i in train], y[train], n_classes, l2=l2)
+        fused[test] = model.probabilities(logits[test], [details[i] for i in test])
+        bare[test] = model.probabilities(logits[test], [PatientDetails()] * len(test))
+    image_weights, fused_weights = np.ones((len(y), n_classes)), np.ones((len(y), n_classes))
     for k in range(n_folds):
         train, test = folds != k, folds == k
-        temperature = fit_temperature(logits[train], y[train])
-        image[test] = softmax(logits[test], temperature)
-        model = fit_fusion(logits[train], [metadata[i] for i in np.flatnonzero(train)], y[train], n_classes, l2=l2)
-        fused[test] = model.probabilities(logits[test], [metadata[i] for i in np.flatnonzero(test)])
-    image_suggested = np.zeros(len(y), dtype=int)
-    fused_suggested = np.zeros(len(y), dtype=int)
-    for k in range(n_folds):
-        train, test = folds != k, folds == k
-        image_suggested[test] = fit_decision_rule(image[train], y[train], n_classes).suggest(image[test])
-        fused_suggested[test] = fit_decision_rule(fused[train], y[train], n_classes).suggest(fused[test])
-    return CrossValidated(image, fused, image_suggested, fused_suggested, folds)
+        image_weights[test] = fit_decision_rule(image[train], y[train], n_classes).weights
+        fused_weights[test] = fit_decision_rule(fused[train], y[train], n_classes).weights
+    return CrossValidated(folds, image, fused, bare, image_weights, fused_weights)

@@ -90,10 +90,12 @@ def sensitivity_at_threshold(probs_positive: np.ndarray, positive: np.ndarray, t
     return float(sens), float(spec)
 
 
-def classification_report(y_true: np.ndarray, probs: np.ndarray, classes: list[str] | tuple[str, ...]) -> dict:
-    """All model-card figures for one set of predictions."""
+def classification_report(y_true: np.ndarray, probs: np.ndarray, classes: list[str] | tuple[str, ...],
+                          predicted: np.ndarray | None = None) -> dict:
+    """All model-card figures for one set of predictions. `predicted` is the class each row is assigned
+    (e.g. by a decision rule); by default the most probable one. AUC and ECE read the probabilities."""
     y_true = np.asarray(y_true)
-    pred = probs.argmax(axis=1)
+    pred = probs.argmax(axis=1) if predicted is None else np.asarray(predicted)
     n = len(classes)
     cm = confusion_matrix(y_true, pred, n)
     sens, prec = sensitivity_per_class(cm), precision_per_class(cm)

@@ -128,6 +128,10 @@ class ModelMeta:
     tta: bool = True
     version: str = "untrained"
     escalation_thresholds: dict[str, float] = field(default_factory=dict)
+    # Late fusion with age, sex and site (`core.vision.fusion.MetadataFusion.to_json()`); empty = image only.
+    fusion: dict = field(default_factory=dict)
+    # Per-class weights of the decision rule that picks the suggested class; empty = the most probable class.
+    decision_weights: list[float] = field(default_factory=list)
     metrics: dict = field(default_factory=dict)
     training: dict = field(default_factory=dict)
 
