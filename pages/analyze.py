@@ -7,6 +7,7 @@ from core.vision.fusion import PatientDetails
 from core.config import CLASS_NAMES
 from core.explain import figures
 from core.explain.methods import CAM_METHODS, DEFAULT_METHOD
+from core.triage import MAX_TEXT_CHARS
 from core.triage.checklist import ITEMS, ChecklistAnswers, score_checklist
 from core.vision.imaging import UPLOAD_EXTENSIONS
 from dashboard import components as ui
@@ -32,7 +33,7 @@ sex = sex_col.selectbox("Sex", ["unknown", "female", "male"])
 site = site_col.selectbox("Body site", SITES)
 details = PatientDetails(age=age, sex=None if sex == "unknown" else sex, site=None if site == "unknown" else site)
 note = st.text_area("Clinical note (optional)", placeholder="History, symptoms, change over time…",
-                    help="Read by the red-flag filter before anything else.")
+                    help="Read by the red-flag filter before anything else.", max_chars=MAX_TEXT_CHARS)
 with st.expander("NICE weighted 7-point checklist"):
     st.caption("Major features score 2, minor features 1; a total of 3 or more warrants a suspected-cancer "
                "pathway referral (NICE NG12).")

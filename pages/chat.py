@@ -4,6 +4,7 @@ import hashlib
 import streamlit as st
 
 from core.knowledge.chat import ask
+from core.triage import MAX_TEXT_CHARS
 from dashboard import components as ui
 from dashboard import resources
 
@@ -44,7 +45,8 @@ def render(turn: dict, position: int) -> None:
 for position, turn in enumerate(history):
     render(turn, position)
 
-question = st.chat_input("Ask about lesions, dermoscopy, melanoma rules, emergencies, the model…")
+question = st.chat_input("Ask about lesions, dermoscopy, melanoma rules, emergencies, the model…",
+                         max_chars=MAX_TEXT_CHARS)
 if question is not None:
     if not question.strip():
         st.warning("Type a question first.")

@@ -15,6 +15,7 @@ from core.vision.fusion import (
     fit_decision_rule,
     fit_fusion,
     lesion_folds,
+    prior_weights,
 )
 from core.vision.metrics import balanced_accuracy, softmax
 
@@ -85,11 +86,13 @@ def test_decision_rule_raises_rare_classes_only_as_far_as_it_helps():
     probs = softmax(logits)
     rule = fit_decision_rule(probs, y, 3)
     assert rule.weights[0] == 1.0  # the most frequent class is the reference
-    assert rule.weights[2] > rule.weights[1] > 1.0
+    assert rule.weights[2] > rule.weights[1] > 1.0  # the rarer the class, the more it is weighed up
     assert balanced_accuracy(y, rule.suggest(probs), 3) > balanced_accuracy(y, probs.argmax(1), 3) + 0.05
-    # Where the most probable class is already best, the rule stays the identity.
+    # With alpha = 1 the weights are the inverse prior: 0.8 / 0.05 = 16 for the rarest class.
+    assert prior_weights(y, 3, 1.0)[2] == pytest.approx(np.bincount(y)[0] / np.bincount(y)[2], rel=0.05)
+    # Where the most probable class is already right, no correction is needed, and ties keep alpha nearest 1.
     perfect = np.eye(3)[y] * 0.9 + 0.1 / 3
-    assert fit_decision_rule(perfect, y, 3).weights == (1.0, 1.0, 1.0)
+    assert balanced_accuracy(y, fit_decision_rule(perfect, y, 3).suggest(perfect), 3) == 1.0
     assert DecisionRule((1.0, 1.0, 1.0)).suggest(probs).tolist() == probs.argmax(1).tolist()
 
 

@@ -85,6 +85,22 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from core.vision.calibrate import finalize
+    from core.vision.data import DataError
+    from core.vision.model import CheckpointError, load_checkpoint
+
+    model_dir = Path(args.model_dir or args.settings.model_dir)
+    try:
+        _, meta = load_checkpoint(model_dir)
+        config = meta.training.get("config", {})
+        finalize(model_dir, args.data, val_fraction=config.get("val_fraction", 0.2), seed=config.get("seed", 42))
+    except (CheckpointError, DataError) as exc:
+        _err(str(exc))
+        return 2
+    return 0
+
+
 def _predict(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -223,6 +239,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                                 ("freeze-blocks", int, 0), ("seed", int, 42), ("threads", int, 0), ("limit", int, 0)):
         p.add_argument(f"--{name}", type=kind, default=default)
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("calibrate", help="refit a checkpoint's calibration, metadata fusion, decision rule, "
+                                         "escalation thresholds and OOD model on its validation split")
+    p.add_argument("--data", required=True, help="the HAM10000-format folder the checkpoint was trained on")
+    p.add_argument("--model-dir", help="checkpoint folder (default: settings); rewritten in place")
+    p.set_defaults(func=_calibrate)
 
     p = sub.add_parser("predict", help="calibrated class probabilities for images, as CSV")
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders of images")

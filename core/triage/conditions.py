@@ -53,6 +53,21 @@ AGEP_REVIEW = ("Sidoroff A, Halevy S, Bavinck JN, Vaillant L, Roujeau JC. Acute 
 NG143 = "National Institute for Health and Care Excellence. Fever in under 5s: assessment and initial management (NG143). 2019, updated 2021."
 NEWS2 = ("Royal College of Physicians. National Early Warning Score (NEWS) 2: standardising the assessment of "
          "acute-illness severity in the NHS. London: RCP; 2017.")
+CKS_DENTAL_ABSCESS = "National Institute for Health and Care Excellence. Clinical Knowledge Summaries: Dental abscess. cks.nice.org.uk."
+ESVS_ALI = ("Björck M, Earnshaw JJ, Acosta S, et al. European Society for Vascular Surgery (ESVS) 2020 clinical practice "
+            "guidelines on the management of acute limb ischaemia. Eur J Vasc Endovasc Surg. 2020;59(2):173-218.")
+BOAST_COMPARTMENT = ("British Orthopaedic Association. BOAST: diagnosis and management of compartment syndrome of the "
+                     "limbs. 2016.")
+AHA_KAWASAKI = ("McCrindle BW, Rowley AH, Newburger JW, et al. Diagnosis, treatment, and long-term management of Kawasaki "
+                "disease: a scientific statement for health professionals from the American Heart Association. "
+                "Circulation. 2017;135(17):e927-99.")
+BIA_TRAVEL_FEVER = ("Johnston V, Stockley JM, Dockrell D, et al. Fever in returned travellers presenting in the United "
+                    "Kingdom: recommendations for investigation and initial management. J Infect. 2009;59(1):1-18.")
+WHO_DENGUE = "World Health Organization. Dengue: guidelines for diagnosis, treatment, prevention and control. Geneva: WHO; 2009."
+UKHSA_IGAS = ("UK Health Security Agency. UK guidelines for the management of contacts of invasive group A streptococcus "
+              "(iGAS) infection in community settings. 2023.")
+SHARE_IGAV = ("Ozen S, Marks SD, Brogan P, et al. European consensus-based recommendations for diagnosis and treatment of "
+              "immunoglobulin A vasculitis - the SHARE initiative. Rheumatology (Oxford). 2019;58(9):1607-16.")
 BAD_SCC = ("Keohane SG, Botting J, Budny PG, et al. British Association of Dermatologists guidelines for the "
            "management of people with cutaneous squamous cell carcinoma 2020. Br J Dermatol. 2021;184(3):401-14.")
 
@@ -147,6 +162,37 @@ _CONDITION_LIST = (
     Condition("infant_fever", "Fever in a baby under 3 months",
               "Any baby under 3 months with a temperature of 38 °C or more is at high risk of serious illness: "
               "same-day emergency assessment.", (NG143,)),
+    Condition("deep_neck_infection", "Suspected deep neck or floor-of-mouth infection (e.g. Ludwig's angina, spreading dental abscess)",
+              "Emergency care now: swelling under the jaw or in the neck with drooling, trouble swallowing or opening the "
+              "mouth, or a changed voice can close the airway. Keep the person upright; do not examine the throat.",
+              (CKS_DENTAL_ABSCESS,)),
+    Condition("limb_ischaemia", "Suspected acute limb ischaemia",
+              "Emergency vascular assessment now: a suddenly cold, pale or mottled, painful limb without pulses loses "
+              "muscle and nerve within hours.", (ESVS_ALI,)),
+    Condition("compartment_syndrome", "Suspected compartment syndrome",
+              "Emergency orthopaedic assessment now: split or remove a tight cast or dressing to skin, keep the limb at "
+              "heart level, and do not wait for numbness or loss of pulses.", (BOAST_COMPARTMENT,)),
+    Condition("kawasaki", "Suspected Kawasaki disease",
+              "Same-day emergency paediatric assessment: fever for 5 days or more with red eyes, red cracked lips, "
+              "rash, swollen hands or feet or a neck node needs treatment within days to protect the coronary arteries.",
+              (AHA_KAWASAKI,)),
+    Condition("febrile_child", "Feverish child with a high-risk (red) feature",
+              "Emergency assessment now: a child with fever who is hard to wake, floppy, pale or mottled, grunting or "
+              "breathing very fast, or has a non-blanching rash is at high risk of serious illness.", (NG143, NG51)),
+    Condition("travel_fever", "Fever (with rash or bleeding) in a returning traveller",
+              "Emergency assessment now, telling the hospital about the travel first: malaria, dengue with warning "
+              "signs, rickettsial infection and viral haemorrhagic fevers need same-day tests and isolation advice.",
+              (BIA_TRAVEL_FEVER, WHO_DENGUE)),
+    Condition("invasive_gas", "Suspected invasive group A streptococcal infection",
+              "Emergency care now: after chickenpox or flu, a child or adult who becomes very unwell with a spreading, "
+              "very painful red area, a new rash or fast breathing may have invasive streptococcal infection.",
+              (UKHSA_IGAS, NG51)),
+    Condition("cellulitis_not_improving", "Cellulitis spreading or not improving on oral antibiotics (no sepsis signs)",
+              "Same-day clinical review: NICE NG141 advises reassessment when cellulitis spreads or has not improved "
+              "after 2 to 3 days of antibiotics; emergency care at any sign of sepsis.", (NG141,)),
+    Condition("iga_vasculitis", "IgA vasculitis (Henoch-Schonlein purpura) with abdominal or kidney involvement",
+              "Same-day assessment: check blood pressure and urine; severe abdominal pain, blood or protein in the urine "
+              "or high blood pressure need urgent specialist care.", (SHARE_IGAV,)),
     Condition("pyoderma_gangrenosum", "Suspected pyoderma gangrenosum / rapidly progressing ulcer",
               "Urgent dermatology review; avoid debridement or surgery until pyoderma gangrenosum is excluded, "
               "because trauma can make it spread (pathergy).", (PG_CRITERIA,)),

@@ -15,7 +15,7 @@ _NEGATION_BREAK = re.compile(
 _HISTORY_BREAK = re.compile(  # "now" starts a new clause unless it reports that the problem has gone ("now settled")
     r";|\b(?:but|however|although|though|yet|whereas|now(?!\s+(?:fully\s+|completely\s+)?(?:settled|resolved|subsided|recovered))|since then|currently|presently|today|recently)\b", re.IGNORECASE)
 _NEGATION_CUE = re.compile(
-    r"\b(?:no|not|nil|without|denies|denied|deny|denying|never|none|neither|nor|free of|negative for|ruled out|stopped"
+    r"\b(?:no|not|nil|without|denies|denied|deny|denying|never|none|nothing|neither|nor|free of|negative for|ruled out|stopped"
     r"|dont|doesnt|didnt|isnt|wasnt|hasnt|havent|wont|cant|cannot)\b|n't\b",
     re.IGNORECASE)
 # Phrases that contain a negation word but do not negate what follows (hedges and ongoing problems).
@@ -28,6 +28,10 @@ _PSEUDO_NEGATION = re.compile(
 _POST_NEGATION = re.compile(r"^\s*(?:(?:is\s+|was\s+|sign\s+)?(?:absent|negative|-ve|not present|denied|ruled out|excluded|nil)\b"
                             r"|[:\-]\s*(?:no|none|nil|neg)\b)",
                             re.IGNORECASE)
+_SOMEONE_ELSES_PAST = re.compile(
+    r"\b(?:my|his|her|our|a)\s+(?:dad|father|mum|mom|mother|uncle|aunt(?:ie)?|cousin|friend|neighbou?r|colleague|grand\w+|"
+    r"brother|sister|husband|wife|partner)(?:'s)?\b[^.;!?\n]{0,60}?\b(?:had|was|were|got|died|passed away|caught|suffered)\b"
+    r"|\blast (?:year|summer|winter|spring|autumn|month)\b", re.IGNORECASE)
 _NEGATION_WINDOW_WORDS = 6  # NegEx-style scope: a cue reaches at most this many words ahead
 _HISTORY_MARKER = re.compile(
     r"\bin (?:19|20)\d\d\b|\b(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|several|many|some)\s+(?:years?|yrs?|decades?)\s+ago\b"
@@ -106,10 +110,19 @@ def _boundaries(text: str, pattern: re.Pattern) -> list[int]:
     return [m.start() for m in pattern.finditer(text)]
 
 
-class TextContext:
-    """Where sentences and clauses start and end in one text, and which sentences are educational."""
+_WORD_START = re.compile(r"(?<!\S)\S")
+_NON_WORD = re.compile(r"\W+")  # where each whitespace-separated word begins
+_LOOKBACK_CHARS = 200  # findings and frames are short phrases: nothing further back can matter to one
 
-    def __init__(self, text: str):
+
+class TextContext:
+    """Where sentences and clauses start and end in one text, and which sentences are educational.
+
+    Everything a mention is checked against is found once, here, in one pass per pattern; the checks
+    then look things up by position (binary search), so a text costs time in proportion to its length.
+    """
+
+    def __init__(self, text: str, covered: list[tuple[int, int]] = ()):
         self.text = text
         breaks = [m.end() for m in _SENTENCE_BREAK.finditer(text)]
         self.sentence_starts = [0] + breaks
@@ -117,17 +130,44 @@ class TextContext:
         sentence_breaks = sorted(set(self.sentence_starts[1:]))
         self.negation_breaks = sorted(set(sentence_breaks + _boundaries(text, _NEGATION_BREAK)))
         self.history_breaks = sorted(set(sentence_breaks + _boundaries(text, _HISTORY_BREAK)))
-        self.negation_cues = [m.span() for m in _NEGATION_CUE.finditer(text)]
-        self.pseudo = [m.span() for m in _PSEUDO_NEGATION.finditer(text)]
+        self.word_starts = [m.start() for m in _WORD_START.finditer(text)]
+        pseudo = sorted(m.span() for m in _PSEUDO_NEGATION.finditer(text))
+        spans = sorted(covered)
+        span_starts = [s for s, _ in spans]
+        self.negation_cues: list[tuple[int, int]] = []
+        for cue_start, cue_end in (m.span() for m in _NEGATION_CUE.finditer(text)):
+            # A cue inside a hedge ("not sure") or opening a finding ("hasn't healed", "no injury") negates nothing.
+            if _inside(pseudo, cue_start) or any(
+                    s <= cue_start < e and self._words_between(s, cue_start) <= 2
+                    for s, e in spans[bisect.bisect_left(span_starts, cue_start - _LOOKBACK_CHARS):
+                                      bisect.bisect_right(span_starts, cue_start)]):
+                continue
+            self.negation_cues.append((cue_start, cue_end))
+        self.cue_ends = [e for _, e in self.negation_cues]
         self.history_markers = [m.span() for m in _HISTORY_MARKER.finditer(text)]
+        self.history_marker_starts = [s for s, _ in self.history_markers]
         self.settled_markers = [m.span() for m in _SETTLED_MARKER.finditer(text)]
-        self.history_phrases = [m.span() for m in _HISTORY_PREFIX.finditer(text)
-                                if not _NOT_PAST_BEFORE_PREFIX.search(text[max(0, m.start() - 12):m.start()])]
+        self.settled_marker_starts = [s for s, _ in self.settled_markers]
+        self.history_phrases = sorted(m.span() for m in _HISTORY_PREFIX.finditer(text)
+                                      if not _NOT_PAST_BEFORE_PREFIX.search(text[max(0, m.start() - 12):m.start()]))
         self.present_cues = [m.start() for m in _PRESENT_CUE.finditer(text)]
+        self.not_current = [m.start() for m in _NAME_NOT_CURRENT.finditer(text)]
+        # Runs of non-word characters, to ask "is there any word between a and b?" by binary search.
+        self.gaps = [m.span() for m in _NON_WORD.finditer(text)]
+        self.gap_starts = [s for s, _ in self.gaps]
         self.educational = [self._is_educational(s, e) for s, e in zip(self.sentence_starts, sentence_ends)]
 
     def sentence_of(self, position: int) -> int:
         return bisect.bisect_right(self.sentence_starts, position) - 1
+
+    def _words_between(self, start: int, end: int) -> int:
+        return bisect.bisect_left(self.word_starts, end) - bisect.bisect_left(self.word_starts, start)
+
+    def _has_word(self, start: int, end: int) -> bool:
+        if end <= start:
+            return False
+        i = bisect.bisect_right(self.gap_starts, start) - 1  # the gap holding `start`, if any
+        return not (i >= 0 and self.gaps[i][1] >= end)
 
     def _is_educational(self, start: int, end: int) -> bool:
         sentence = self.text[start:end].strip()
@@ -139,53 +179,89 @@ class TextContext:
         i = bisect.bisect_right(breaks, position)
         return (breaks[i - 1] if i else 0), (breaks[i] if i < len(breaks) else end_limit)
 
-    def negated(self, start: int, end: int, covered: list[tuple[int, int]]) -> bool:
+    def negated(self, start: int, end: int) -> bool:
         clause_start, clause_end = self._clause(self.negation_breaks, start, len(self.text))
-        for cue_start, cue_end in self.negation_cues:
-            if cue_end > start or cue_start < clause_start:
-                continue
-            if any(s <= cue_start < e for s, e in self.pseudo) or any(
-                    s <= cue_start < e and len(self.text[s:cue_start].split()) <= 2 for s, e in covered):
-                continue  # the cue opens a finding ("hasn't healed", "no injury") or a hedge ("not sure")
-            if len(self.text[cue_end:start].split()) <= _NEGATION_WINDOW_WORDS:
-                return True
+        # Cues ending at or before the mention, nearest first; beyond the word window none can reach it.
+        i = bisect.bisect_right(self.cue_ends, start) - 1
+        while i >= 0:
+            cue_start, cue_end = self.negation_cues[i]
+            if cue_start < clause_start or self._words_between(cue_end, start) > _NEGATION_WINDOW_WORDS:
+                break
+            return True
         return bool(_POST_NEGATION.match(self.text[end:min(clause_end, end + 40)]))
 
-    def past(self, start: int, end: int) -> bool:
-        if any(s < start < e for s, e in self.history_phrases):  # a marker opening the finding itself does not count
+    def negated_spans(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The stretches of text[start:end] that negation cues cover (cue to the end of its scope)."""
+        out = []
+        cue_starts = [c for c, _ in self.negation_cues]
+        for cue_start, cue_end in self.negation_cues[bisect.bisect_left(cue_starts, start):
+                                                     bisect.bisect_left(cue_starts, end)]:
+            _, clause_end = self._clause(self.negation_breaks, cue_start, len(self.text))
+            w = bisect.bisect_left(self.word_starts, cue_end) + _NEGATION_WINDOW_WORDS
+            scope_end = self.word_starts[w] if w < len(self.word_starts) else len(self.text)
+            out.append((cue_start, min(scope_end, clause_end, end)))
+        return out
+
+    def only_past(self, start: int, end: int) -> bool:
+        """A sentence about resolved or remote history, or about someone else's past illness, with nothing
+        current in it."""
+        if _SOMEONE_ELSES_PAST.search(self.text, start, end) and not self._present_cue_between(start, end):
             return True
+        i = bisect.bisect_left(self.history_marker_starts, start)
+        has_marker = (i < len(self.history_marker_starts) and self.history_marker_starts[i] < end) or any(
+            start <= s < end for s, _ in self.history_phrases[bisect.bisect_left(self.history_phrases, (start, -1)):
+                                                              bisect.bisect_left(self.history_phrases, (end, -1))])
+        return has_marker and not self._present_cue_between(start, end)
+
+    def past(self, start: int, end: int) -> bool:
+        lo = bisect.bisect_left(self.history_phrases, (start - _LOOKBACK_CHARS, -1))
+        if any(s < start < e for s, e in self.history_phrases[lo:bisect.bisect_left(self.history_phrases, (start, -1))]):
+            return True  # a marker opening the finding itself does not count
         clause_start, clause_end = self._clause(self.history_breaks, start, len(self.text))
-        for marker_start, marker_end in self.history_markers:
-            if not (clause_start <= marker_start < clause_end):
-                continue
+        for marker_start, marker_end in self.history_markers[
+                bisect.bisect_left(self.history_marker_starts, clause_start):
+                bisect.bisect_left(self.history_marker_starts, clause_end)]:
             lo, hi = (marker_end, start) if marker_end <= start else (end, marker_start)
             # "now resolved" after the finding reports the present state itself, whatever time words precede it
             now_resolved = marker_start >= end and self.text[marker_start:marker_end].lower().startswith("now")
-            if now_resolved or not any(lo <= p < hi for p in self.present_cues):
+            if now_resolved or not self._present_cue_between(lo, hi):
                 return True
-        for marker_start, marker_end in self.settled_markers:
-            if clause_start <= marker_start < clause_end and marker_start >= end and (
-                    self.text[marker_start:marker_end].lower().startswith("now")
-                    or not any(end <= p < marker_start for p in self.present_cues)):
+        for marker_start, marker_end in self.settled_markers[
+                bisect.bisect_left(self.settled_marker_starts, max(clause_start, end)):
+                bisect.bisect_left(self.settled_marker_starts, clause_end)]:
+            if (self.text[marker_start:marker_end].lower().startswith("now")
+                    or not self._present_cue_between(end, marker_start)):
                 return True
         return False
 
+    def _present_cue_between(self, lo: int, hi: int) -> bool:
+        return bisect.bisect_left(self.present_cues, hi) > bisect.bisect_left(self.present_cues, lo)
+
     def name_not_current(self, start: int, end: int) -> bool:
         clause_start, clause_end = self._clause(self.history_breaks, start, len(self.text))
-        if _NAME_NOT_CURRENT.search(self.text, clause_start, clause_end):
+        i = bisect.bisect_left(self.not_current, clause_start)
+        if i < len(self.not_current) and self.not_current[i] < clause_end:
             return True
-        # The frame may sit inside the match itself ("?SCC", "suspected melanoma").
-        framed = _NAME_FRAME_BEFORE.search(self.text[clause_start:end]) or _NAME_FRAME_AFTER.match(self.text[end:clause_end])
+        # The frame may sit inside the match itself ("?SCC", "suspected melanoma"), or just before or after it.
+        framed = (_NAME_FRAME_BEFORE.search(self.text[max(clause_start, start - _LOOKBACK_CHARS):end])
+                  or _NAME_FRAME_AFTER.match(self.text[end:min(clause_end, end + _LOOKBACK_CHARS)]))
         # A diagnosis standing alone as a note's heading or line ("HZO.", "NF -") is the working diagnosis.
         # A one-line message that is only the name is a topic to look up, not a note.
-        heading = (not re.search(r"\w", self.text[clause_start:start]) and not re.search(r"\w", self.text[end:clause_end])
-                   and bool(re.search(r"\w", self.text[:clause_start] + self.text[clause_end:])))
+        heading = (not self._has_word(clause_start, start) and not self._has_word(end, clause_end)
+                   and (self._has_word(0, clause_start) or self._has_word(clause_end, len(self.text))))
         return not (framed or heading)
 
 
+def _inside(spans: list[tuple[int, int]], position: int) -> bool:
+    """Whether `position` lies in one of the sorted (start, end) spans (each at most _LOOKBACK_CHARS long)."""
+    hi = bisect.bisect_right(spans, (position, float("inf")))
+    return any(s <= position < e for s, e in spans[bisect.bisect_left(spans, (position - _LOOKBACK_CHARS, -1)):hi])
+
+
 def _shouting(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.7
+    """Mostly capital letters (a shouted message), so that acronym patterns ("SJS", "TEN") are not trusted."""
+    letters = sum(map(str.isalpha, text))
+    return letters >= 12 and sum(map(str.isupper, text)) / letters > 0.7
 
 
 def raw_hits(text: str) -> list[tuple[str, int, int]]:

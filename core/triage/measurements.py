@@ -29,8 +29,17 @@ _CRT = re.compile(r"\b(?:CRT|cap(?:illary)? refill(?: time)?)\s*(?:of|is|was|=|:
 _NEWS = re.compile(r"\bNEWS\s*2?\s*(?:score\s*)?(?:of|is|was|=|:)?\s*(\d{1,2})\b")
 _TRANSAMINASE = re.compile(r"\b(?:ALT|AST)\s*(?:of|is|was|=|:)?\s*(\d{2,4})\b")
 _SIZE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(mm|cm)\b", re.IGNORECASE)
-_SIZE_CHANGE = re.compile(r"\bfrom\s+(?:about\s+|around\s+|approx\.?\s+)?(\d+(?:\.\d+)?)\s?(mm|cm)\s+to\s+(?:about\s+|around\s+)?(\d+(?:\.\d+)?)\s?(mm|cm)\b",
+_SIZE_CHANGE = re.compile(r"\bfrom\s+(?:about\s+|around\s+|approx\.?\s+)?(\d+(?:\.\d+)?)\s?(mm|cm)?\s+to\s+(?:about\s+|around\s+)?(\d+(?:\.\d+)?)\s?(mm|cm)\b"
+                          r"|(?<![\d.])(\d+(?:\.\d+)?)\s?(mm|cm)?\s*(?:->|=>)\s*(\d+(?:\.\d+)?)\s?(mm|cm)\b",
                           re.IGNORECASE)
+# "4 mm wide, increased from 2 mm": the later size first.
+_SIZE_UP_FROM = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(mm|cm)\b[^.;\n]{0,30}?\b(?:increased|up|grown|enlarged|widened|bigger)\s+from\s+"
+                           r"(\d+(?:\.\d+)?)\s?(mm|cm)\b", re.IGNORECASE)
+# Checklist points written in prose: "two for the size change, two for the colour and one because it itches".
+_CHECKLIST_CONTEXT = re.compile(r"\b(?:check\s?list|(?:7|seven)[- ]?point|glasgow|points?)\b", re.IGNORECASE)
+_PROSE_POINTS = re.compile(r"\b(1|2|one|two)\s*(?:points?|pts?|marks?)?\s+(?:for|because|as|since)\b", re.IGNORECASE)
+_STATED_SCORE = re.compile(r"\b(?:scored?|score\s+(?:of|was|is|=)|total(?:led|s)?(?:\s+of)?|adds?\s+up\s+to|came\s+to)\s*(\d{1,2})\b",
+                           re.IGNORECASE)
 _SIZE_NOW = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(mm|cm)\b[^.;\n]{0,60}?\b(?:now|today|currently)\b[^.;\n]{0,20}?(?<![\d.])(\d+(?:\.\d+)?)\s?(mm|cm)\b"
                        r"|(?<![\d.])(\d+(?:\.\d+)?)\s?(mm|cm)\b[^.;\n]{0,60}?(?<![\d.])(\d+(?:\.\d+)?)\s?(mm|cm)\s+(?:now|today)\b",
                        re.IGNORECASE)
@@ -115,11 +124,16 @@ def read_measurements(text: str) -> list[tuple[str, int, int]]:
         millimetres = float(m.group(1)) * (10 if m.group(2).lower() == "cm" else 1)
         if 7 <= millimetres <= 300:  # NICE 7-point checklist: largest diameter 7 mm or more
             hits.append(("diameter_7mm", *m.span()))
-    for pattern in (_SIZE_CHANGE, _SIZE_NOW):
+    for pattern, later_first in ((_SIZE_CHANGE, False), (_SIZE_NOW, False), (_SIZE_UP_FROM, True)):
         for m in pattern.finditer(text):
-            values = [g for g in m.groups() if g is not None]
-            before = float(values[0]) * (10 if values[1].lower() == "cm" else 1)
-            after = float(values[2]) * (10 if values[3].lower() == "cm" else 1)
+            groups = m.groups()
+            pairs = [(groups[i], groups[i + 1]) for i in range(0, len(groups), 2) if groups[i] is not None]
+            (first, first_unit), (second, second_unit) = pairs[0], pairs[1]
+            first_unit = first_unit or second_unit  # "from 4 to 6 mm": one unit for both
+            before = float(first) * (10 if first_unit.lower() == "cm" else 1)
+            after = float(second) * (10 if (second_unit or "").lower() == "cm" else 1)
+            if later_first:
+                before, after = after, before
             if after > before:
                 hits.append(("growth", *m.span()))
     for m in _DURATION.finditer(text):
@@ -138,6 +152,25 @@ def read_measurements(text: str) -> list[tuple[str, int, int]]:
     for m in _CHECKLIST.finditer(text):
         if int(next(g for g in m.groups() if g)) >= 3:
             hits.append(("checklist_3plus", *m.span()))
+    hits.extend(_checklist_in_prose(text))
+    return hits
+
+
+def _checklist_in_prose(text: str) -> list[tuple[str, int, int]]:
+    """A checklist total of 3 or more stated ("scored 5") or given as points ("2 for size, 1 for itch"), in
+    a sentence that mentions the checklist or points."""
+    hits = []
+    for sentence in re.finditer(r"[^.!?\n]+(?:[.!?\n]+|$)", text):
+        body = sentence.group()
+        if not _CHECKLIST_CONTEXT.search(body):
+            continue
+        points = [m for m in _PROSE_POINTS.finditer(body)]
+        total = sum(int(m.group(1)) if m.group(1).isdigit() else {"one": 1, "two": 2}[m.group(1).lower()] for m in points)
+        stated = [m for m in _STATED_SCORE.finditer(body) if 3 <= int(m.group(1)) <= 13]
+        if total >= 3:
+            hits.append(("checklist_3plus", sentence.start() + points[0].start(), sentence.start() + points[-1].end()))
+        elif stated:
+            hits.append(("checklist_3plus", sentence.start() + stated[0].start(), sentence.start() + stated[0].end()))
     return hits
 
 

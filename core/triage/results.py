@@ -5,7 +5,10 @@ from dataclasses import dataclass
 
 LEVELS: tuple[str, ...] = ("routine", "urgent", "emergency")
 _RANK = {level: i for i, level in enumerate(LEVELS)}
-MAX_TEXT_CHARS = 200_000  # a safety filter must read all of a text; beyond this size refuse rather than truncate
+# A safety filter must read all of a text, so beyond this size it refuses rather than truncates. 50,000
+# characters is some 8,000 words, far more than a clinical note or a chat message; the note and chat boxes
+# stop at the same length.
+MAX_TEXT_CHARS = 50_000
 
 
 def level_rank(level: str) -> int:
@@ -34,6 +37,9 @@ class Finding:
     condition_key: str = ""
     detail: str = ""
     sources: tuple[str, ...] = ()
+    # Which layer raised it: "rules" (the wording tables), "physiology" (numbers against NICE criteria and
+    # NEWS2), "presentation" (meaning matched against described presentations), "checklist", "classifier".
+    layer: str = "rules"
 
     def to_dict(self) -> dict:
         return {
@@ -43,6 +49,7 @@ class Finding:
             "spans": [list(span) for span in self.spans],
             "evidence": list(self.evidence),
             "detail": self.detail,
+            "layer": self.layer,
         }
 
 

@@ -4,7 +4,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core.triage.conditions import BAD_SCC, DERMOSCOPY, EFG, NAIL, SEVEN_POINT, UGLY_DUCKLING
+from core.triage.conditions import (
+    AHA_KAWASAKI,
+    BAD_SCC,
+    BIA_TRAVEL_FEVER,
+    BOAST_COMPARTMENT,
+    CKS_DENTAL_ABSCESS,
+    DERMOSCOPY,
+    EFG,
+    ESVS_ALI,
+    NAIL,
+    NG12,
+    NG141,
+    NG143,
+    SEVEN_POINT,
+    SHARE_IGAV,
+    UGLY_DUCKLING,
+    UKHSA_IGAS,
+    WHO_DENGUE,
+)
 from core.triage.context import Hit
 
 
@@ -141,6 +159,38 @@ RULES: tuple[Rule, ...] = (
     _rule("pyoderma_gangrenosum", "rapidly enlarging ulcer", _U, _need("ulcer_sore"), _need("rapid_enlargement", "growth"),
           scope="near"),
     _rule("pyoderma_gangrenosum", "pyoderma gangrenosum suspected", _U, _need("name_pg")),
+    # emergencies met through the skin beyond classic dermatology
+    _rule("limb_ischaemia", "cold, pale or mottled limb without a pulse", _E, _need("limb_cold_pale"), _need("pulseless"),
+          scope="near", sources=(ESVS_ALI,)),
+    _rule("limb_ischaemia", "sudden cold, pale or mottled painful limb", _E, _need("limb_cold_pale"),
+          _need("sudden_onset"), _need("severe_pain", "pain_out_of_proportion", "compartment_signs"), scope="near", sources=(ESVS_ALI,)),
+    _rule("compartment_syndrome", "severe or escalating limb pain after a fracture, crush or plaster cast", _E,
+          _need("cast_or_crush"), _need("severe_pain", "pain_out_of_proportion", "compartment_signs"),
+          _need("limb", "compartment_signs"), scope="near", sources=(BOAST_COMPARTMENT,)),
+    _rule("deep_neck_infection", "neck, jaw or floor-of-mouth swelling with drooling, trismus, voice change or trouble swallowing",
+          _E, _need("neck_jaw_swelling"), _need("neck_airway_signs", "airway"), scope="near", sources=(CKS_DENTAL_ABSCESS,)),
+    _rule("deep_neck_infection", "dental infection spreading into the neck or face with fever", _E, _need("dental"),
+          _need("neck_jaw_swelling", "periorbital_swelling", "rapid_spread"), _need("fever", "rigors", "neck_airway_signs"),
+          sources=(CKS_DENTAL_ABSCESS,)),
+    _rule("kawasaki", "fever for five days or more with Kawasaki features", _E, _need("fever_5_days"),
+          _need("red_eyes", "red_lips_tongue", "hands_feet_swelling", "rash", "lymphadenopathy", at_least=2), sources=(AHA_KAWASAKI,)),
+    _rule("kawasaki", "fever with red eyes, red cracked lips or tongue and swollen hands or feet", _E, _need("fever"),
+          _need("red_eyes", "red_lips_tongue", "hands_feet_swelling", "lymphadenopathy", at_least=3), sources=(AHA_KAWASAKI,)),
+    _rule("febrile_child", "feverish child with a high-risk (red) feature", _E, _need("fever", "rash", "hypothermia"),
+          _need("child_red_features"), sources=(NG143,)),
+    _rule("travel_fever", "fever after travel with rash, bleeding, jaundice or vomiting", _E, _need("travel_return"),
+          _need("fever", "rigors"), _need("rash", "purpura", "bleeding_mucosal", "jaundice", "vomiting_diarrhoea", "non_blanching",
+                                         "iga_vasculitis_signs"), sources=(BIA_TRAVEL_FEVER, WHO_DENGUE)),
+    _rule("invasive_gas", "after chickenpox or flu: a spreading, very painful red area or a very unwell person", _E,
+          _need("recent_chickenpox_flu"), _need("soft_tissue_infection", "rapid_spread", "severe_pain", "pain_out_of_proportion"),
+          _need("rapid_spread", "severe_pain", "unwell", "breathing_moderate", "confusion", "mottled", "fever", "rash", "tachypnoea"),
+          sources=(UKHSA_IGAS,)),
+    _rule("cellulitis_not_improving", "skin infection spreading or not improving on antibiotics", _U,
+          _need("soft_tissue_infection", "rash"), _need("antibiotics_not_working"), sources=(NG141,)),
+    _rule("iga_vasculitis", "purpuric rash with tummy pain, joint pain or blood in the urine", _U, _need("purpura", "non_blanching"),
+          _need("iga_vasculitis_signs"), sources=(SHARE_IGAV,)),
+    _rule("skin_cancer", "new or changing lesion after a previous melanoma", _U, _need("previous_melanoma"),
+          _need("new_lesion", "growth", "colour_change", "shape_change", "change_generic"), sources=(NG12,)),
     # urgent: suspected skin cancer (NICE NG12 and the melanoma warning rules)
     _rule("skin_cancer", "changing lesion (size, shape, colour or elevation)", _U, _need("lesion"),
           _need("growth", "colour_change", "shape_change", "change_generic", "elevation_change"), scope="near", sources=(SEVEN_POINT,)),
@@ -152,7 +202,7 @@ RULES: tuple[Rule, ...] = (
     _rule("skin_cancer", "dermoscopic features of melanoma", _U, _need("dermoscopy_melanoma"), sources=(DERMOSCOPY,)),
     _rule("skin_cancer", "ugly-duckling lesion", _U, _need("ugly_duckling"), sources=(UGLY_DUCKLING,)),
     _rule("skin_cancer", "elevated, firm and growing nodule", _U, _need("efg"), sources=(EFG,)),
-    _rule("skin_cancer", "new or changing pigmented nail band", _U, _need("nail_band"), _need("nail_change"), scope="near",
+    _rule("skin_cancer", "new or changing pigmented nail band", _U, _need("nail_band"), _need("nail_change", "growth"), scope="near",
           sources=(NAIL,)),
     _rule("skin_cancer", "pigment under a nail without injury or not growing out", _U, _need("subungual_pigment"),
           _need("nail_red_flag", "nail_change", "duration_4w", "growth"), scope="near", sources=(NAIL,)),
@@ -182,15 +232,24 @@ def rule_windows(hits_by_sentence: dict[int, list[Hit]], scope: str) -> Iterable
         yield hits_by_sentence[i] + (hits_by_sentence.get(i + 1, []) if scope == "near" else [])
 
 
-def apply_rule(rule: Rule, window: list[Hit]) -> list[Hit] | None:
-    if rule.unless and any(h.feature in rule.unless for h in window):
+def index_window(window: list[Hit]) -> dict[str, list[Hit]]:
+    """The hits of a window by feature, in text order."""
+    by_feature: dict[str, list[Hit]] = {}
+    for hit in window:
+        by_feature.setdefault(hit.feature, []).append(hit)
+    return by_feature
+
+
+def apply_rule(rule: Rule, window: dict[str, list[Hit]]) -> list[Hit] | None:
+    """The hits that make `rule` fire in a window (indexed by `index_window`), or None."""
+    if any(f in window for f in rule.unless):
         return None
     used: list[Hit] = []
     for need in rule.needs:
-        matched = [h for h in window if h.feature in need.features]
-        if len({h.feature for h in matched}) < need.at_least:
+        present = [f for f in need.features if f in window]
+        if len(present) < need.at_least:
             return None
-        used.extend(matched)
+        used.extend(h for f in present for h in window[f])
     return used
 
 

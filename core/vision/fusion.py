@@ -8,9 +8,10 @@ training row is also repeated with each combination of fields withheld, so a mis
 prediction towards the image-only answer instead of towards whatever "unknown" meant in HAM10000.
 
 Decision rule: the calibrated probabilities are shown as they are; the *suggested* class is
-argmax_c(w_c * p_c), with per-class weights fitted to maximise balanced accuracy (the prior-shift
-correction that stops the common naevus class from swallowing melanomas). Both parameter sets are
-plain numbers stored in the checkpoint's model.json.
+argmax_c(w_c * p_c) with w_c = (pi_max / pi_c) ** alpha, a prior correction (pi: class frequencies of the
+data the probabilities were calibrated on) whose one strength parameter alpha is fitted for balanced
+accuracy; it stops the common naevus class from swallowing melanomas. Both parameter sets are plain
+numbers stored in the checkpoint's model.json.
 """
 from __future__ import annotations
 
@@ -140,37 +141,35 @@ class DecisionRule:
         return np.argmax(np.asarray(probabilities) * np.asarray(self.weights), axis=-1)
 
 
+def prior_weights(y: np.ndarray, n_classes: int, alpha: float) -> tuple[float, ...]:
+    """(pi_max / pi_c) ** alpha from the class frequencies pi of `y` (one added to each count, so a class
+    with no example gets a finite weight). alpha = 1 divides calibrated probabilities by the prior: the
+    Bayes rule for balanced accuracy; alpha = 0 is the plain most-probable class."""
+    counts = np.bincount(np.asarray(y), minlength=n_classes).astype(float) + 1.0
+    prior = counts / counts.sum()
+    return tuple(float(w) for w in (prior.max() / prior) ** alpha)
+
+
+ALPHAS = tuple(np.round(np.linspace(0.0, 1.5, 13), 3))
+
+
 def fit_decision_rule(probabilities: np.ndarray, y: np.ndarray, n_classes: int, *,
-                      grid: Sequence[float] = tuple(np.exp(np.linspace(-2.5, 2.5, 41))),
-                      sweeps: int = 4) -> DecisionRule:
-    """Per-class weights maximising balanced accuracy (coordinate ascent over a log grid; the most
-    frequent class keeps weight 1). Ties keep the weight closest to 1, so the rule departs from the
-    plain most-probable class only where that measurably helps."""
+                      alphas: Sequence[float] = ALPHAS) -> DecisionRule:
+    """The prior correction (`prior_weights`) whose strength alpha maximises balanced accuracy on these rows.
+
+    One parameter, not one weight per class: per-class weights fitted on a validation split with 16
+    dermatofibromas follow its noise (measured: they lowered cross-validated balanced accuracy). Ties
+    keep the alpha nearest 1, the Bayes correction."""
     from core.vision.metrics import balanced_accuracy
 
     probabilities, y = np.asarray(probabilities), np.asarray(y)
-    reference = int(np.bincount(y, minlength=n_classes).argmax())
-    weights = np.ones(n_classes)
-    order = sorted(grid, key=lambda g: abs(np.log(g)))
-
-    def score(w: np.ndarray) -> float:
-        return balanced_accuracy(y, np.argmax(probabilities * w, axis=1), n_classes)
-
-    best = score(weights)
-    for _ in range(sweeps):
-        changed = False
-        for c in range(n_classes):
-            if c == reference:
-                continue
-            for g in order:
-                trial = weights.copy()
-                trial[c] = g
-                value = score(trial)
-                if value > best + 1e-9:
-                    best, weights, changed = value, trial, True
-        if not changed:
-            break
-    return DecisionRule(tuple(float(w) for w in weights))
+    best_alpha, best_score = 1.0, -1.0
+    for alpha in sorted(alphas, key=lambda a: abs(a - 1.0)):
+        weights = np.asarray(prior_weights(y, n_classes, alpha))
+        score = balanced_accuracy(y, np.argmax(probabilities * weights, axis=1), n_classes)
+        if score > best_score + 1e-9:
+            best_alpha, best_score = alpha, score
+    return DecisionRule(prior_weights(y, n_classes, best_alpha))
 
 
 @dataclass

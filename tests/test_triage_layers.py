@@ -1,0 +1,157 @@
+"""The red-flag filter's newer layers: Unicode normalisation, physiology (NICE sepsis criteria, NEWS2),
+checklist points in prose, wider emergencies, and presentations matched by meaning."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from core.triage import assess
+from core.triage.normalise import normalise
+from core.triage.physiology import news2_score, read_age_years, read_observations, sepsis_criteria
+from tests.support import ROOT
+
+# --- normalisation ---------------------------------------------------------------------------------
+
+VARIANTS = {
+    "curly apostrophe": "fever and a rash that doesn\u2019t blanch",
+    "Unicode hyphen": "fever and a non\u2010blanching rash",
+    "non-breaking hyphen": "fever and a non\u2011blanching rash",
+    "en dash": "fever and a non\u2013blanching rash",
+    "minus sign": "fever and a non\u2212blanching rash",
+    "no-break space": "fever and a non-blanching\u00a0rash",
+    "zero-width space": "fever and a non-blan\u200bching rash",
+    "soft hyphen": "fever and a non-blan\u00adching rash",
+    "full-width letters": "fever and a \uff4e\uff4f\uff4e-blanching rash",
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_ordinary_unicode_punctuation_does_not_hide_an_emergency(name):
+    text = VARIANTS[name]
+    assessment = assess(text, semantic=False)
+    assert assessment.level == "emergency", name
+    # The highlighted spans point into the text as the user typed it, invisible characters included.
+    finding = assessment.findings[0]
+    assert [text[s:e] for s, e in finding.spans] == list(finding.evidence)
+    assert "blan" in " ".join(finding.evidence)
+
+
+def test_normalisation_maps_every_character_back():
+    text = "A\u2019s \u200b\u00adnon\u2010blanching \uff52ash \u2192 worse"
+    normalised = normalise(text)
+    assert normalised.text == "A's non-blanching rash -> worse"
+    start = normalised.text.index("rash")
+    assert text[slice(*normalised.original_span(start, start + 4))] == "\uff52ash"
+    assert normalise("plain ascii").origin == tuple(range(len("plain ascii") + 1))
+
+
+# --- physiology ------------------------------------------------------------------------------------
+
+def test_observations_in_shorthand_and_lay_words():
+    kinds = {(o.kind, o.value) for o in read_observations(
+        "hr 128, bp 84/50, rr 26, t 39.4, sats 91% ra. my watch says 135 and the oxygen thing says 89%")}
+    assert {("hr", 128), ("sbp", 84), ("rr", 26), ("temp", 39.4), ("spo2", 91), ("hr", 135), ("spo2", 89)} <= kinds
+
+
+def test_ages_are_read_and_durations_are_not():
+    assert read_age_years("2yo with fever") == 2
+    assert read_age_years("My 6-week-old has a temperature") == pytest.approx(6 / 52)
+    assert read_age_years("14mo, fever 3d") == pytest.approx(14 / 12)
+    assert read_age_years("Erythroderma 71M, T 38.9") == 71
+    assert read_age_years("started 5 weeks ago, itchy for 3 years") is None
+
+
+def test_child_thresholds_differ_from_adult_ones():
+    fast = read_observations("rr 45")
+    assert [c.level for c in sepsis_criteria(fast, age=2.0)] == ["moderate"]  # 1-2 years: 40-49 is moderate
+    assert [c.level for c in sepsis_criteria(fast, age=30.0)] == ["high"]  # adults: 25 or more is high
+    assert sepsis_criteria(read_observations("hr 125"), age=10.0)[0].level == "high"  # 8-11 years: 115 or more
+
+
+def test_news2_known_answer():
+    # RR 22 (2) + SpO2 94 (1) + on oxygen (2) + SBP 105 (1) + HR 115 (2) + T 38.5 (1) = 9, no single 3.
+    observations = read_observations("rr 22, sats 94% on 2l oxygen, bp 105/60, hr 115, temp 38.5")
+    score, any_three, _ = news2_score(observations, new_confusion=False)
+    assert (score, any_three) == (9, False)
+    assert news2_score(observations, new_confusion=True)[:2] == (12, True)
+
+
+@pytest.mark.parametrize("text, level", [
+    ("My mum's leg is red and hot from the knee down. The pulse oximeter reads 89% and her heart rate 121.", "emergency"),
+    ("Sacral sore, catheterised, 80kg: UO 25 ml/h for 4h, BP 96/58 (usual 150s), HR 104.", "emergency"),
+    ("2yo with fever and a blotchy rash, RR counted 64.", "emergency"),
+    ("Cellulitis left shin. Obs: T 37.1, HR 78, BP 128/80, RR 14, SpO2 98%.", "routine"),
+    ("What heart rate counts as high risk in sepsis - is 131 the cut-off?", "routine"),
+])
+def test_physiology_layer_reads_numbers_against_nice_criteria(text, level):
+    assessment = assess(text, semantic=False)
+    assert assessment.level == level, [f.to_dict() for f in assessment.findings]
+    if level == "emergency":
+        assert any(f.layer == "physiology" and "NG51" in f.detail or "NEWS2" in f.finding for f in assessment.findings)
+
+
+# --- checklist points in prose, change over time ------------------------------------------------------
+
+@pytest.mark.parametrize("text, level", [
+    ("The GP went through the checklist and I scored 5: two for the size change, two for the colour and one "
+     "because it itches.", "urgent"),
+    ("7-point checklist: 2 for the change in size and 1 for the itch.", "urgent"),
+    ("Used the 7-point checklist: score 2, only the size.", "routine"),
+    ("Lesion on the back, 4mm\u21926mm over 3/12.", "urgent"),
+    ("Melanonychia of the thumbnail, now 4 mm wide, \u2191 from 2 mm in 6/12.", "urgent"),
+])
+def test_checklist_points_and_size_change_written_in_prose(text, level):
+    assert assess(text, semantic=False).level == level
+
+
+# --- wider emergencies (rules written from the guidelines' features, not from any test text) ----------
+
+@pytest.mark.parametrize("text, condition", [
+    ("Her foot went cold and white an hour ago, it is agony and I cannot feel a pulse.", "limb_ischaemia"),
+    ("Leg in plaster since this morning, the pain is unbearable even after the painkillers and his toes are numb.",
+     "compartment_syndrome"),
+    ("Swelling under his jaw since the toothache, now drooling and he can't open his mouth.", "deep_neck_infection"),
+    ("Fever for 6 days, red eyes, cracked red lips and puffy red hands.", "kawasaki"),
+    ("Our baby has a temperature and is floppy and hard to wake.", "febrile_child"),
+    ("Just back from Ghana, fevers and rigors, and now yellow eyes and spots.", "travel_fever"),
+    ("Had chickenpox last week; now a red, very painful area on his thigh spreading fast and he is breathing fast.",
+     "invasive_gas"),
+])
+def test_emergencies_met_through_the_skin_beyond_dermatology(text, condition):
+    assessment = assess(text, semantic=False)
+    assert assessment.level == "emergency"
+    assert condition in {f.condition_key for f in assessment.findings}
+
+
+# --- presentations matched by meaning -------------------------------------------------------------------
+
+def test_a_presentation_in_unfamiliar_words_is_matched_by_meaning_and_says_so():
+    text = "The skin on her chest and back is coming away in sheets and her mouth and eyes are raw since the new tablets."
+    assessment = assess(text)
+    assert assessment.level == "emergency"
+    layers = {f.layer for f in assessment.findings}
+    assert layers & {"rules", "presentation"}
+    for finding in assessment.findings:
+        if finding.layer == "presentation":
+            assert finding.finding.startswith("described like:") and "similarity" in finding.detail
+
+
+@pytest.mark.parametrize("text", [
+    "What are the signs of toxic epidermal necrolysis?",
+    "My uncle had a melanoma on his back 10 years ago and he is fine now.",
+    "Mole on the back stable for 10 years, symmetrical, uniform brown, photos.",
+])
+def test_meaning_does_not_escalate_teaching_history_or_stable_lesions(text):
+    assert assess(text).level == "routine"
+
+
+def test_triage_cli_findings_name_their_layer():
+    result = subprocess.run([sys.executable, "-m", "core", "triage",
+                             "Returned from Sierra Leone, fever 39.5, gums bleeding and oozing from the drip site."],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300,
+                            env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["level"] == "emergency"
+    assert all(f["layer"] in {"rules", "physiology", "presentation"} for f in payload["findings"])
