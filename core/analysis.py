@@ -12,10 +12,12 @@ escalation thresholds; the classifier escalates nothing for an image that does n
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from core.config import Settings
+from core.explain.methods import CAM_EQUIVALENT
 from core.triage import Assessment, Finding, TriageInputError, assess, classifier_finding, combine
 from core.triage.checklist import ChecklistResult, checklist_finding
 from core.vision.fusion import PatientDetails
@@ -140,16 +142,66 @@ def analyse(
     """
     decoded = image if isinstance(image, DecodedImage) else decode_image(
         image, max_pixels=settings.max_image_pixels, min_side=settings.min_image_side)
-    details = details or PatientDetails()
-    prepared = classifier.prepare(decoded.image)
-    prediction = classifier.predict_prepared(prepared, details=details)
-    note_assessment, note_problem = note_red_flags(note)
-    red_flags = combine(note_assessment, checklist_finding(checklist) if checklist else None,
-                        classifier_red_flag(prediction, classifier.meta))
-    explanations: tuple[Explanation, ...] = ()
-    if heatmaps is not None:
-        from core.explain.cams import explain_many  # grad-cam loads only when heatmaps are wanted
+    (analysis,) = _analyse_batch([decoded], classifier, [details], heatmaps, note=note, checklist=checklist)
+    return analysis
 
-        explanations = tuple(explain_many(classifier, prepared, [heatmaps.method], heatmaps.targets(prediction)))
-    return Analysis(image=decoded, prediction=prediction, red_flags=red_flags, note=note, note_problem=note_problem,
-                    checklist=checklist, details=details, heatmaps=explanations)
+
+def analyse_many(images: Iterable[tuple[str, DecodedImage]], classifier: Classifier, *,
+                 heatmaps: HeatmapRequest | None = None, details: Mapping[str, PatientDetails] | None = None,
+                 batch_size: int = 16) -> Iterator[tuple[str, Analysis]]:
+    """Analyses of many decoded images, in order, several images to a forward pass (images whose
+    prepared tensors share a shape are batched; the TTA views ride in the same batch). `details` maps an
+    image's name to its age, sex and site."""
+    details = details or {}
+    pending: list[tuple[str, DecodedImage]] = []
+
+    def flush() -> Iterator[tuple[str, Analysis]]:
+        by_shape: dict[tuple[int, ...], list[int]] = {}
+        prepared = [classifier.prepare(image.image) for _, image in pending]
+        for i, p in enumerate(prepared):
+            by_shape.setdefault(tuple(p.tensor.shape), []).append(i)
+        results: dict[int, Analysis] = {}
+        for indices in by_shape.values():
+            batch = _analyse_batch([pending[i][1] for i in indices], classifier,
+                                   [details.get(pending[i][0]) for i in indices], heatmaps,
+                                   prepared=[prepared[i] for i in indices])
+            results.update(zip(indices, batch))
+        for i, (name, _) in enumerate(pending):
+            yield name, results[i]
+        pending.clear()
+
+    for item in images:
+        pending.append(item)
+        if len(pending) >= batch_size:
+            yield from flush()
+    if pending:
+        yield from flush()
+
+
+def _analyse_batch(images: list[DecodedImage], classifier: Classifier, details: list[PatientDetails | None],
+                   heatmaps: HeatmapRequest | None, *, note: str = "", checklist: ChecklistResult | None = None,
+                   prepared: list | None = None) -> list[Analysis]:
+    """One forward pass for images whose prepared tensors share a shape; the rest per image."""
+    import torch
+
+    prepared = prepared or [classifier.prepare(image.image) for image in images]
+    one_pass = heatmaps is not None and heatmaps.method in CAM_EQUIVALENT
+    forward = classifier.run(torch.stack([p.tensor for p in prepared]), keep_activations=one_pass)
+    given = [d or PatientDetails() for d in details]
+    predictions = classifier.predict_pass(forward, per_image=given)
+    note_assessment, note_problem = note_red_flags(note)
+    out = []
+    for i, (image, prediction) in enumerate(zip(images, predictions)):
+        red_flags = combine(note_assessment, checklist_finding(checklist) if checklist else None,
+                            classifier_red_flag(prediction, classifier.meta))
+        explanations: tuple[Explanation, ...] = ()
+        if heatmaps is not None:
+            from core.explain.cams import explain_many, maps_from_pass  # grad-cam loads only when heatmaps are wanted
+
+            targets = heatmaps.targets(prediction)
+            explanations = tuple(
+                maps_from_pass(classifier, prepared[i], forward.activations[i:i + 1], heatmaps.method, targets)
+                if one_pass else explain_many(classifier, prepared[i], [heatmaps.method], targets))
+        out.append(Analysis(image=image, prediction=prediction, red_flags=red_flags, note=note,
+                            note_problem=note_problem, checklist=checklist, details=given[i], heatmaps=explanations))
+    return out

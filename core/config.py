@@ -53,6 +53,9 @@ class Settings:
     # Top-class probability under this is flagged "low confidence" in every view.
     low_confidence: float = 0.5
     torch_threads: int = 0  # 0 = leave torch's default
+    # Inference arithmetic: "auto" = bf16 autocast where the CPU has native bf16 instructions (outputs
+    # checked against fp32 by the tests: probabilities within 0.03), else fp32; or "fp32" / "bf16".
+    inference_precision: str = "auto"
     kb_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "knowledge_base")
     # Case database: empty = the SQLite file `cases_db`; otherwise an SQLAlchemy URL such as
     # postgresql+psycopg://user:password@host/dbname (same code, same migrations).
@@ -71,6 +74,7 @@ class Settings:
             min_image_side=_env_int("DERMADESK_MIN_IMAGE_SIDE", base.min_image_side),
             low_confidence=_env_float("DERMADESK_LOW_CONFIDENCE", base.low_confidence),
             torch_threads=_env_int("DERMADESK_TORCH_THREADS", base.torch_threads),
+            inference_precision=os.environ.get("DERMADESK_INFERENCE_PRECISION", base.inference_precision),
             kb_dir=_env_path("DERMADESK_KB_DIR", base.kb_dir),
             database_url=os.environ.get("DERMADESK_DATABASE_URL", base.database_url),
             user_name=os.environ.get("DERMADESK_USER", base.user_name),

@@ -12,9 +12,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # fail at once, never hang, on an 
 
 import streamlit as st  # noqa: E402
 
+from dashboard import resources  # noqa: E402
+
 PAGES = ROOT / "pages"
 
 st.set_page_config(page_title="DermaDesk", page_icon="🩺", layout="wide")
+resources.warm_up()
 navigation = st.navigation(
     {
         "Review": [

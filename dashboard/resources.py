@@ -3,6 +3,7 @@ so that moving a slider does not re-run the model."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +30,21 @@ def _configure_runtime(torch_threads: int) -> None:
     configure_torch(settings())
 
 
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Load the red-flag filter's embedding model in the background once per server process, so that the
+    first note or chat message is not kept waiting for it (a few seconds)."""
+    from core.triage.semantic import default_matcher
+
+    thread = threading.Thread(target=default_matcher, name="dermadesk-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 @st.cache_resource(show_spinner="Loading the classifier…")
-def _load_classifier(model_dir: str, low_confidence: float) -> Classifier | None:
+def _load_classifier(model_dir: str, low_confidence: float, precision: str) -> Classifier | None:
     try:
-        return Classifier.load(model_dir, low_confidence=low_confidence)
+        return Classifier.load(model_dir, low_confidence=low_confidence, precision=precision)
     except CheckpointError:
         return None
 
@@ -41,7 +53,7 @@ def classifier() -> Classifier | None:
     """The trained model, or None (pages then explain how to get one) when no checkpoint exists."""
     s = settings()
     _configure_runtime(s.torch_threads)
-    return _load_classifier(str(s.model_dir), s.low_confidence)
+    return _load_classifier(str(s.model_dir), s.low_confidence, s.inference_precision)
 
 
 def digest(data: bytes) -> str:

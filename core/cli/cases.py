@@ -89,7 +89,8 @@ def _import_folder(args: argparse.Namespace) -> int:
         return 2
     try:
         classifier = Classifier.load(args.model_dir or args.settings.model_dir,
-                                     low_confidence=args.settings.low_confidence)
+                                     low_confidence=args.settings.low_confidence,
+                                     precision=args.settings.inference_precision)
     except CheckpointError as exc:
         _err(str(exc))
         return 2

@@ -57,21 +57,52 @@ def load_classifier(args: argparse.Namespace):
 
     settings = args.settings
     try:
-        return Classifier.load(args.model_dir or settings.model_dir, low_confidence=settings.low_confidence)
+        return Classifier.load(args.model_dir or settings.model_dir, low_confidence=settings.low_confidence,
+                               precision=settings.inference_precision)
     except CheckpointError as exc:
         _err(str(exc))
         return None
 
 
-def _decode_all(paths: list[Path], settings):
-    """Yield (path, DecodedImage) for readable images; report the others by name and skip them."""
+def _decode_all(paths: list[Path], settings, workers: int = 2, ahead: int = 32):
+    """Yield (path, DecodedImage) for readable images, in order, decoded by a small thread pool a little
+    ahead of the model (Pillow releases the GIL while decoding); unreadable ones are reported and skipped."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
     from core.vision.imaging import ImageError, load_image
 
-    for path in paths:
-        try:
-            yield path, load_image(path, max_pixels=settings.max_image_pixels, min_side=settings.min_image_side)
-        except ImageError as exc:
-            _err(f"skipped {path.name}: {exc}")
+    def load(path: Path):
+        return load_image(path, max_pixels=settings.max_image_pixels, min_side=settings.min_image_side)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        queue: deque = deque()
+        for path in paths:
+            queue.append((path, pool.submit(load, path)))
+            if len(queue) >= ahead:
+                yield from _settle(queue.popleft(), ImageError)
+        while queue:
+            yield from _settle(queue.popleft(), ImageError)
+
+
+def _settle(item, error_type):
+    path, future = item
+    try:
+        yield path, future.result()
+    except error_type as exc:
+        _err(f"skipped {path.name}: {exc}")
+
+
+def _analyses(args: argparse.Namespace, classifier, paths: list[Path], heatmaps, details: dict):
+    """(path, Analysis) for every readable image, several images to a forward pass. `details` maps an
+    image id (the file stem) to its age, sex and site."""
+    from core.analysis import analyse_many
+
+    by_path = {str(p): details[p.stem] for p in paths if p.stem in details}
+    decoded = ((str(path), image) for path, image in _decode_all(paths, args.settings))
+    for name, analysis in analyse_many(decoded, classifier, heatmaps=heatmaps, details=by_path,
+                                       batch_size=args.batch_size):
+        yield Path(name), analysis
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -101,72 +132,90 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _details(args: argparse.Namespace, classifier) -> dict | None:
+    """Age, sex and site by image id from --metadata; None (after saying why) when unusable."""
+    if not getattr(args, "metadata", None):
+        return {}
+    if classifier.fusion is None:
+        _err("note: this model uses the image only; --metadata is ignored")
+        return {}
+    try:
+        return read_details_csv(Path(args.metadata))
+    except ValueError as exc:
+        _err(str(exc))
+        return None
+
+
+def _write_predictions(writer, classifier, path: Path, prediction) -> None:
+    writer.writerow([path.stem, *(f"{prediction.probabilities[c]:.6f}" for c in classifier.classes), prediction.predicted])
+
+
 def _predict(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from core.analysis import analyse
-
-    paths = expand_paths(args.paths)
-    if not paths:
-        _err("no images to predict")
-        return 2
-    classifier = load_classifier(args)
-    if classifier is None:
-        return 2
-    details = {}
-    if args.metadata:
-        if classifier.fusion is None:
-            _err("note: this model uses the image only; --metadata is ignored")
-        else:
-            try:
-                details = read_details_csv(Path(args.metadata))
-            except ValueError as exc:
-                _err(str(exc))
-                return 2
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    written = 0
-    with out.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["image_id", *classifier.classes, "predicted"])
-        for path, decoded in tqdm(_decode_all(paths, args.settings), total=len(paths), desc="predict", file=sys.stderr):
-            pred = analyse(decoded, classifier, args.settings, details=details.get(path.stem), heatmaps=None).prediction
-            writer.writerow([path.stem, *(f"{pred.probabilities[c]:.6f}" for c in classifier.classes), pred.predicted])
-            written += 1
-    _err(f"wrote {written} row(s) to {out} ({len(paths) - written} skipped)")
-    return 0 if written else 1
+    return _run(args, predictions=Path(args.out), heatmap_dir=None)
 
 
 def _explain(args: argparse.Namespace) -> int:
-    import numpy as np
+    return _run(args, predictions=None, heatmap_dir=Path(args.out_dir))
+
+
+def _analyse(args: argparse.Namespace) -> int:
+    return _run(args, predictions=Path(args.out), heatmap_dir=Path(args.heatmaps) if args.heatmaps else None)
+
+
+def _run(args: argparse.Namespace, predictions: Path | None, heatmap_dir: Path | None) -> int:
+    """predict, explain and analyse: one forward pass per batch gives probabilities and heatmaps together."""
+    import contextlib
+
     from tqdm import tqdm
 
-    from core.analysis import HeatmapRequest, analyse
+    from core.analysis import HeatmapRequest
     from core.explain.methods import CAM_METHODS
 
-    if args.method not in CAM_METHODS:
-        _err(f"unknown method {args.method!r}; choose from {', '.join(CAM_METHODS)}")
+    method = getattr(args, "method", "gradcam")
+    target = getattr(args, "target", "predicted")
+    if heatmap_dir is not None and method not in CAM_METHODS:
+        _err(f"unknown method {method!r}; choose from {', '.join(CAM_METHODS)}")
         return 2
     paths = expand_paths(args.paths)
     if not paths:
-        _err("no images to explain")
+        _err("no images to predict" if heatmap_dir is None else "no images to explain")
         return 2
     classifier = load_classifier(args)
     if classifier is None:
         return 2
-    if args.target != "predicted" and args.target not in classifier.classes:
-        _err(f"unknown target {args.target!r}; use 'predicted' or one of {', '.join(classifier.classes)}")
+    if heatmap_dir is not None and target != "predicted" and target not in classifier.classes:
+        _err(f"unknown target {target!r}; use 'predicted' or one of {', '.join(classifier.classes)}")
         return 2
-    out_dir = Path(args.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    details = _details(args, classifier)
+    if details is None:
+        return 2
+    classes = () if target == "predicted" else (target,)
+    request = HeatmapRequest(method, classes=classes) if heatmap_dir is not None else None
     written = 0
-    classes = () if args.target == "predicted" else (args.target,)
-    for path, decoded in tqdm(_decode_all(paths, args.settings), total=len(paths), desc=args.method, file=sys.stderr):
-        analysis = analyse(decoded, classifier, args.settings, heatmaps=HeatmapRequest(args.method, classes=classes))
-        heatmap = analysis.heatmap(classes[0] if classes else None).heatmap
-        np.save(out_dir / f"{path.stem}.npy", heatmap.astype(np.float32))
-        written += 1
-    _err(f"wrote {written} heatmap(s) to {out_dir} ({len(paths) - written} skipped)")
+    with contextlib.ExitStack() as stack:
+        writer = None
+        if predictions is not None:
+            predictions.parent.mkdir(parents=True, exist_ok=True)
+            writer = csv.writer(stack.enter_context(predictions.open("w", newline="")))
+            writer.writerow(["image_id", *classifier.classes, "predicted"])
+        if heatmap_dir is not None:
+            heatmap_dir.mkdir(parents=True, exist_ok=True)
+        label = "predict" if heatmap_dir is None else method if predictions is None else "analyse"
+        for path, analysis in tqdm(_analyses(args, classifier, paths, request, details), total=len(paths),
+                                   desc=label, file=sys.stderr):
+            if writer is not None:
+                _write_predictions(writer, classifier, path, analysis.prediction)
+            if heatmap_dir is not None:
+                import numpy as np
+
+                heatmap = analysis.heatmap(classes[0] if classes else None).heatmap
+                np.save(heatmap_dir / f"{path.stem}.npy", heatmap.astype(np.float32))
+            written += 1
+    skipped = len(paths) - written
+    if predictions is not None:
+        _err(f"wrote {written} row(s) to {predictions} ({skipped} skipped)")
+    if heatmap_dir is not None:
+        _err(f"wrote {written} heatmap(s) to {heatmap_dir} ({skipped} skipped)")
     return 0 if written else 1
 
 
@@ -201,10 +250,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         records = records[: args.limit]
     logits, features = record_outputs(classifier, args.data, records)
     meta, classes = classifier.meta, classifier.classes
-    if args.split == "validation" and classifier.fusion is not None:
+    if args.split == "validation" and meta.decision_weights and not args.limit:
         # The figures the model card reports: every parameter fitted on other folds than the one measured.
-        cv = cross_validate_records(records, logits, classes, l2=classifier.fusion.l2, seed=config.get("seed", 42))
-        report = validation_report(records, logits, classes, cv)
+        l2 = classifier.fusion.l2 if classifier.fusion else meta.metrics.get("fusion_l2", 1.0)
+        cv = cross_validate_records(records, logits, classes, l2=l2, seed=config.get("seed", 42))
+        report = validation_report(records, logits, classes, cv, fusion=classifier.fusion is not None)
         title = (f"{meta.version} on {args.data} (validation split, TTA {'on' if meta.tta else 'off'}, "
                  f"{report['cross_validation']['folds']}-fold cross-validated by lesion)")
     else:
@@ -251,7 +301,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metadata", help="HAM10000-style metadata CSV (used only if the model uses metadata)")
     p.add_argument("--out", required=True, help="output CSV: image_id, one column per class, predicted")
     p.add_argument("--model-dir", help="checkpoint folder (default: settings)")
+    p.add_argument("--batch-size", type=int, default=16, help="images per forward pass")
     p.set_defaults(func=_predict)
+
+    p = sub.add_parser("analyse", help="probabilities (CSV) and heatmaps (.npy) from one forward pass per image")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders of images")
+    p.add_argument("--out", required=True, help="output CSV, as predict writes it")
+    p.add_argument("--heatmaps", help="folder for DIR/<image_id>.npy heatmaps, as explain writes them")
+    p.add_argument("--method", default="gradcam", help="CAM method (gradcam, hirescam and xgradcam need no extra pass)")
+    p.add_argument("--target", default="predicted", help="'predicted' or a class name")
+    p.add_argument("--metadata", help="HAM10000-style metadata CSV (age, sex, localization by image_id)")
+    p.add_argument("--batch-size", type=int, default=16, help="images per forward pass")
+    p.add_argument("--model-dir", help="checkpoint folder (default: settings)")
+    p.set_defaults(func=_analyse)
 
     p = sub.add_parser("explain", help="class activation heatmaps (.npy, original image size, values in [0,1])")
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders of images")
@@ -259,6 +321,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--target", default="predicted", help="'predicted' or a class name")
     p.add_argument("--out-dir", required=True)
     p.add_argument("--model-dir", help="checkpoint folder (default: settings)")
+    p.add_argument("--batch-size", type=int, default=16, help="images per forward pass")
     p.set_defaults(func=_explain)
 
     p = sub.add_parser("evaluate", help="model-card metrics on a HAM10000-format folder")

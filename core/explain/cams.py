@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 from core.explain import library
-from core.explain.methods import CAM_METHODS, DEFAULT_METHOD, CamMethod
+from core.explain.methods import CAM_EQUIVALENT, CAM_METHODS, DEFAULT_METHOD, CamMethod
 from core.vision.classifier import Classifier
 from core.vision.transforms import Prepared, heatmap_to_original
 
@@ -146,6 +146,31 @@ def explain_many(
             results.append(Explanation(heatmap=heatmap_to_original(grid, prepared), method=method, target=name,
                                        model_grid=grid, seconds=seconds))
     return results
+
+
+def maps_from_pass(classifier: Classifier, prepared: Prepared, activations: torch.Tensor, method: str,
+                   targets: Sequence[str]) -> list[Explanation]:
+    """Heatmaps of `targets` from the last feature map `activations` (1, channels, h, w) of a forward pass,
+    scaled and resized exactly as pytorch-grad-cam does (`scale_cam_image`); equal to the library's maps
+    for the methods in CAM_EQUIVALENT (a test checks it)."""
+    from pytorch_grad_cam.utils.image import scale_cam_image
+
+    if method not in CAM_EQUIVALENT:
+        raise ValueError(f"{method!r} needs gradients or perturbations; use explain_many")
+    _check_targets(classifier, targets)
+    weights = classifier.model.fc.weight.detach().float()
+    maps = activations[0].float()
+    size = (prepared.tensor.shape[-1], prepared.tensor.shape[-2])
+    out = []
+    for name in targets:
+        start = time.perf_counter()
+        cam = torch.relu(torch.einsum("d,dhw->hw", weights[classifier.classes.index(name)], maps)
+                         / (maps.shape[-1] * maps.shape[-2])).numpy()
+        grid = scale_cam_image(np.maximum(scale_cam_image(cam[None], size), 0))[0]
+        grid = np.clip(grid.astype(np.float32), 0.0, 1.0)
+        out.append(Explanation(heatmap=heatmap_to_original(grid, prepared), method=method, target=name,
+                               model_grid=grid, seconds=time.perf_counter() - start))
+    return out
 
 
 def explain_prepared(

@@ -37,6 +37,11 @@ CAM_METHODS: dict[str, CamMethod] = {
         CamMethod("ablationcam", "Ablation-CAM", "AblationCAM", batch_size=64, uses_gradients=False),
     )
 }
+# For a network that ends in global average pooling and one linear layer, as LesionNet does, these methods'
+# maps equal the class activation map relu(W[c] . A) of the forward pass itself (Zhou et al., CVPR 2016):
+# the gradient of a class score with respect to A is W[c] / (h w) at every position. So they need no
+# backward pass, and the maps of every class come from the one pass that also gives the prediction.
+CAM_EQUIVALENT = frozenset({"gradcam", "hirescam", "xgradcam"})
 DEFAULT_METHOD = "gradcam"  # fast, and the method the localisation and faithfulness figures are reported for
 
 

@@ -49,23 +49,44 @@ class Prediction:
         return sum(p for c, p in self.probabilities.items() if c in MALIGNANT)
 
 
+def resolve_precision(precision: str) -> str:
+    if precision == "auto":
+        supported = getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+        return "bf16" if supported() else "fp32"
+    if precision not in ("fp32", "bf16"):
+        raise ValueError(f"inference precision must be auto, fp32 or bf16, not {precision!r}")
+    return precision
+
+
+@dataclass(frozen=True)
+class ForwardPass:
+    logits: np.ndarray  # (N, classes) uncalibrated, averaged over the TTA views
+    features: np.ndarray  # (N, channels) pooled features of the unflipped view (the OOD check reads these)
+    activations: torch.Tensor | None = None  # (N, channels, h, w) last feature map of the unflipped view
+
+
 class Classifier:
     """A trained LesionNet plus the metadata that says how to feed it and read its output."""
 
     def __init__(self, model: LesionNet, meta: ModelMeta, low_confidence: float = 0.5,
-                 ood: FeatureGaussian | None = None):
+                 ood: FeatureGaussian | None = None, precision: str = "fp32"):
         self.model = model.eval()
         self.meta = meta
         self.low_confidence = low_confidence
         self.ood = ood
+        self.precision = resolve_precision(precision)
+        if self.precision == "bf16":
+            self.model = self.model.to(memory_format=torch.channels_last)
         self.fusion = MetadataFusion.from_json(meta.fusion) if meta.fusion else None
         self.rule = DecisionRule(tuple(meta.decision_weights)) if meta.decision_weights else None
 
     @classmethod
-    def load(cls, directory: str | Path, *, low_confidence: float = 0.5) -> "Classifier":
-        """The checkpoint in `directory` (raises `CheckpointError` when there is none)."""
+    def load(cls, directory: str | Path, *, low_confidence: float = 0.5, precision: str = "fp32") -> "Classifier":
+        """The checkpoint in `directory` (raises `CheckpointError` when there is none). `precision`:
+        "fp32", "bf16" (autocast; outputs checked against fp32 by the tests) or "auto" (bf16 where the CPU
+        has native bf16 instructions, else fp32)."""
         model, meta = load_checkpoint(directory)
-        return cls(model, meta, low_confidence, load_feature_gaussian(directory))
+        return cls(model, meta, low_confidence, load_feature_gaussian(directory), precision)
 
     @property
     def classes(self) -> list[str]:
@@ -75,15 +96,30 @@ class Classifier:
         m = self.meta
         return prepare(image, m.input_size, m.max_aspect, m.mean, m.std)
 
-    @torch.no_grad()
+    @torch.inference_mode()
+    def run(self, batch: torch.Tensor, tta: bool | None = None, keep_activations: bool = False) -> ForwardPass:
+        """One forward pass over `batch` (N, 3, H, W) with its flipped views in the same batch: logits
+        averaged over the views, pooled features and (when asked) the last feature map of the unflipped view,
+        from which any class's activation map follows without a backward pass."""
+        tta = self.meta.tta if tta is None else tta
+        n = len(batch)
+        views = torch.cat(tta_views(batch)) if tta else batch
+        if self.precision == "bf16":
+            views = views.contiguous(memory_format=torch.channels_last)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            maps = self.model.features(views)
+        # The convolutions run in bf16; pooling and the linear head in fp32, where rounding would be
+        # magnified by the calibration temperature.
+        maps = maps.float()
+        pooled = self.model.pool(maps).flatten(1)
+        logits = self.model.fc(pooled)
+        logits = logits.reshape(-1, n, logits.shape[-1]).mean(0)
+        return ForwardPass(logits.numpy(), pooled[:n].numpy(), maps[:n] if keep_activations else None)
+
     def forward(self, batch: torch.Tensor, tta: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(uncalibrated logits averaged over flips when TTA is on, pooled features of the unflipped view)."""
-        tta = self.meta.tta if tta is None else tta
-        pooled = self.model.pool(self.model.features(batch)).flatten(1)
-        logits = [self.model.fc(pooled)]
-        if tta:
-            logits += [self.model(view) for view in tta_views(batch)[1:]]
-        return torch.stack(logits).mean(0).numpy(), pooled.numpy()
+        out = self.run(batch, tta)
+        return out.logits, out.features
 
     def logits(self, batch: torch.Tensor, tta: bool | None = None) -> np.ndarray:
         return self.forward(batch, tta)[0]
@@ -119,5 +155,11 @@ class Classifier:
 
     def predict_prepared(self, prepared: Prepared, tta: bool | None = None,
                          details: PatientDetails | None = None) -> Prediction:
-        logits, features = self.forward(prepared.tensor.unsqueeze(0), tta)
-        return self._to_prediction(self.calibrated(logits, [details or PatientDetails()])[0], features, details)
+        return self.predict_pass(self.run(prepared.tensor.unsqueeze(0), tta), details)[0]
+
+    def predict_pass(self, out: ForwardPass, details: PatientDetails | None = None,
+                     per_image: Sequence[PatientDetails | None] | None = None) -> list[Prediction]:
+        """One Prediction per image of a forward pass (`per_image` details, else `details` for all)."""
+        given = list(per_image) if per_image is not None else [details] * len(out.logits)
+        probs = self.calibrated(out.logits, [d or PatientDetails() for d in given])
+        return [self._to_prediction(probs[i], out.features[i:i + 1], given[i]) for i in range(len(probs))]

@@ -164,8 +164,8 @@ RECIPE_ROWS = (
     ("image", "image model, most probable class"),
     ("image+rule", "image model + decision rule"),
     ("fused", "+ age, sex, site (fusion), most probable class"),
-    ("fused+rule", "+ fusion + decision rule (shipped)"),
-    ("bare+rule", "shipped, with age, sex and site not given"),
+    ("fused+rule", "+ fusion + decision rule"),
+    ("bare+rule", "+ fusion + decision rule, age, sex and site not given"),
 )
 
 
@@ -175,13 +175,16 @@ def cross_validate_records(records: list[Record], logits: np.ndarray, classes: l
                           [r.lesion_id for r in records], len(classes), l2=l2, n_folds=n_folds, seed=seed)
 
 
-def validation_report(records: list[Record], logits: np.ndarray, classes: list[str], cv: CrossValidated) -> dict:
-    """The cross-validated model-card report on the validation split, with the step-by-step table."""
+def validation_report(records: list[Record], logits: np.ndarray, classes: list[str], cv: CrossValidated,
+                      fusion: bool = True) -> dict:
+    """The cross-validated model-card report on the validation split, with the step-by-step table. The
+    headline figures are those of the shipped model: with the metadata fusion, or the image model alone."""
     y = np.array([r.label for r in records])
     fused_suggested = cv.suggest(cv.fused, cv.fused_weights)
-    report = full_report(records, cv.fused, fused_suggested, classes, weights=cv.fused_weights,
+    probs, weights = (cv.fused, cv.fused_weights) if fusion else (cv.image, cv.image_weights)
+    report = full_report(records, probs, cv.suggest(probs, weights), classes, weights=weights,
                          uncalibrated=softmax(logits, 1.0),
-                         escalation=cross_validated_escalation(y, cv.fused, cv.folds, classes))
+                         escalation=cross_validated_escalation(y, probs, cv.folds, classes))
     variants = {
         "image": (cv.image, cv.image.argmax(1)),
         "image+rule": (cv.image, cv.suggest(cv.image, cv.image_weights)),
@@ -195,6 +198,7 @@ def validation_report(records: list[Record], logits: np.ndarray, classes: list[s
         report["recipe"][key] = {"balanced_accuracy": r["balanced_accuracy"], "macro_auc": r["macro_auc"],
                                  "ece": r["ece"], **{f"mel_{k}": v for k, v in r["melanoma"].items()}}
     report["cross_validation"] = {"folds": int(cv.folds.max()) + 1, "grouped_by": "lesion_id"}
+    report["shipped"] = "fused+rule" if fusion else "image+rule"
     return report
 
 
@@ -232,6 +236,7 @@ def format_report(report: dict, classes: list[str], title: str = "") -> str:
                   "|---|---:|---:|---:|---:|---:|"]
         for key, label in RECIPE_ROWS:
             r = report["recipe"][key]
+            label = label + (" **(shipped)**" if report.get("shipped") == key else "")
             lines.append(f"| {label} | {_fmt(r['balanced_accuracy'])} | {_fmt(r['mel_sensitivity'])} | "
                          f"{_fmt(r['mel_specificity'])} | {_fmt(r['macro_auc'])} | {_fmt(r['ece'])} |")
         lines.append("")

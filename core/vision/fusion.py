@@ -115,6 +115,7 @@ def fit_fusion(logits: np.ndarray, details: Sequence[PatientDetails], y: np.ndar
                l2: float = 1.0) -> MetadataFusion:
     """Fit temperature then the regression on (image logits, metadata, labels) of held-out images."""
     from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
 
     from core.vision.metrics import fit_temperature
 
@@ -123,7 +124,10 @@ def fit_fusion(logits: np.ndarray, details: Sequence[PatientDetails], y: np.ndar
     draft = MetadataFusion(temperature, ((0.0,),), (0.0,), l2)
     x = draft.design(np.asarray(logits)[source], rows)
     model = LogisticRegression(C=1.0 / l2, max_iter=5000)
-    model.fit(x, np.asarray(y)[source])
+    # One BLAS thread: a problem this small gains nothing from more, and on a busy machine threads that
+    # wait on each other made one fit take minutes instead of seconds.
+    with threadpool_limits(limits=1):
+        model.fit(x, np.asarray(y)[source])
     coef = np.zeros((n_classes, x.shape[1]))
     intercept = np.full(n_classes, -30.0)  # a class absent from the fitting data gets ~0 probability
     coef[model.classes_] = model.coef_
