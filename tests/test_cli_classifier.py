@@ -85,3 +85,17 @@ def test_evaluate_prints_model_card_metrics():
 def test_missing_model_dir_is_a_clear_error(image_folder, tmp_path):
     r = run_core("predict", str(image_folder / "lesion_a.jpg"), "--out", str(tmp_path / "x.csv"), "--model-dir", str(tmp_path))
     assert r.returncode == 2 and "No trained model" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_file_name_that_is_not_utf8_does_not_stop_the_run(tmp_path):
+    """Found by the hostile-input campaign: bytes like b'l\xe9sion.jpg' crashed the CSV writer mid-run."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    odd = os.fsdecode(b"l\xe9sion.jpg")  # a Latin-1 name on a UTF-8 file system
+    skin_like(120, 90, seed=3).save(folder / odd)
+    skin_like(120, 90, seed=4).save(folder / "zz_after.jpg")
+    out = tmp_path / "p.csv"
+    result = run_core("predict", str(folder), "--out", str(out), "--batch-size", "1")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    ids = [row["image_id"] for row in csv.DictReader(out.open(encoding="utf-8"))]
+    assert ids == ["l\\xe9sion", "zz_after"]  # the odd bytes escaped, the later file still written

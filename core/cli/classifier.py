@@ -146,8 +146,14 @@ def _details(args: argparse.Namespace, classifier) -> dict | None:
         return None
 
 
+def image_id(path: Path) -> str:
+    """The file stem, printable: bytes of a name that is not valid UTF-8 become \\xNN escapes."""
+    return path.stem.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _write_predictions(writer, classifier, path: Path, prediction) -> None:
-    writer.writerow([path.stem, *(f"{prediction.probabilities[c]:.6f}" for c in classifier.classes), prediction.predicted])
+    writer.writerow([image_id(path), *(f"{prediction.probabilities[c]:.6f}" for c in classifier.classes),
+                     prediction.predicted])
 
 
 def _predict(args: argparse.Namespace) -> int:
