@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from core.config import Settings
+from core.text import storable
 from core.explain.methods import CAM_EQUIVALENT
 from core.triage import Assessment, Finding, TriageInputError, assess, classifier_finding, combine
 from core.triage.checklist import ChecklistResult, checklist_finding
@@ -142,7 +143,7 @@ def analyse(
     """
     decoded = image if isinstance(image, DecodedImage) else decode_image(
         image, max_pixels=settings.max_image_pixels, min_side=settings.min_image_side)
-    (analysis,) = _analyse_batch([decoded], classifier, [details], heatmaps, note=note, checklist=checklist)
+    (analysis,) = _analyse_batch([decoded], classifier, [details], heatmaps, note=storable(note), checklist=checklist)
     return analysis
 
 

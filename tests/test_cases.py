@@ -668,3 +668,14 @@ def test_cli_import_folder_then_export(tmp_data_dir, tmp_path):
     assert bad.returncode == 2 and "Unknown status pending" in bad.stderr and "Traceback" not in bad.stderr
     missing = _cli("import-folder", str(tmp_path / "nowhere"), env=env)
     assert missing.returncode == 2 and "is not a folder" in missing.stderr
+
+
+def test_lone_surrogates_in_note_comment_and_name_are_stored_not_fatal(store):
+    """Hostile-input finding 2: a lone surrogate raised a bare UnicodeEncodeError from the store."""
+    broken = "itchy \ud83d mole"  # half of an emoji pair, as a broken copy-paste leaves it
+    saved = store.create_case(sample_case(note=broken), actor="Dr \udce9 Lee")
+    case = store.get_case(saved.id)
+    assert case.note == "itchy \ufffd mole" and case.summary.created_by == "Dr \ufffd Lee"
+    updated = store.update_verdict(saved.id, Verdict("nv", "agree", "reassure", comment="ok \udcff"), saved.version,
+                                   actor="Dr A")
+    assert store.get_case(updated.id).verdict.comment == "ok \ufffd"

@@ -217,3 +217,13 @@ def test_cli_reads_the_knowledge_base_folder_from_dermadesk_kb_dir(tmp_path: Pat
     asked = _cli("ask", "What is Breslow thickness?", data_dir=tmp_path / "fresh", env=env_kb)
     assert asked.returncode == 0, asked.stderr
     assert "built the knowledge index: 4 documents" in asked.stderr
+
+
+def test_cli_ask_jsonl_survives_a_lone_surrogate(mini_data_dir: Path, tmp_path: Path) -> None:
+    """Hostile-input finding 2: one question with a lone surrogate stopped every later line."""
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "bad", "question": "What is Breslow \\ud800 thickness?"}\n'
+                         '{"id": "next", "question": "How often should sunscreen be reapplied?"}\n', encoding="utf-8")
+    result = _cli("ask", "--jsonl", str(questions), data_dir=mini_data_dir)
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["bad", "next"]

@@ -13,6 +13,7 @@ from core.triage.checklist import ChecklistResult
 from core.config import CLASS_NAMES, CLASSES
 from core.triage import LEVELS, Assessment, Finding
 from core.cases.errors import CaseInputError, CaseStoreError
+from core.text import storable
 from core.cases.vocabulary import AGREEMENTS, MANAGEMENTS, MAX_COMMENT_CHARS, STATUSES
 
 if TYPE_CHECKING:
@@ -65,7 +66,8 @@ class Verdict:
             raise CaseInputError(f"Management must be one of {', '.join(MANAGEMENTS)}, not {self.management!r}.")
         if not isinstance(self.comment, str) or len(self.comment) > MAX_COMMENT_CHARS:
             raise CaseInputError(f"The comment must be text of at most {MAX_COMMENT_CHARS} characters.")
-        object.__setattr__(self, "diagnosis", self.diagnosis.strip())
+        object.__setattr__(self, "diagnosis", storable(self.diagnosis.strip()))
+        object.__setattr__(self, "comment", storable(self.comment))
 
     @property
     def diagnosis_label(self) -> str:

@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from core.config import CLASSES, Settings
+from core.text import storable
 from core.vision.imaging import without_metadata
 from core.triage import LEVELS, Assessment, level_rank
 from core.cases.engine import create_case_engine, migrate, transient_error
@@ -495,7 +496,7 @@ def check_actor(actor: str) -> str:
         raise CaseInputError("Enter your name first: every change to a case records who made it.")
     if len(actor.strip()) > MAX_NAME_CHARS:
         raise CaseInputError(f"The name is longer than {MAX_NAME_CHARS} characters.")
-    return actor.strip()
+    return storable(actor.strip())
 
 
 def new_lesion_id() -> str:
@@ -522,7 +523,7 @@ def _validated_case_fields(new: NewCase) -> dict[str, Any]:
         raise CaseInputError("A lesion identifier is 1 to 64 letters, digits, dots, dashes or underscores "
                              f"(got {lesion_id!r}).")
     return {"lesion_id": lesion_id, "age": None if new.age is None else int(new.age), "sex": sex, "site": site,
-            "note": new.note, "source_name": Path(new.source_name or "").name[:255]}
+            "note": storable(new.note), "source_name": storable(Path(new.source_name or "").name[:255])}
 
 
 def urgency_sort_key(urgency: str, malignant: float) -> tuple[int, float]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core.config import CLASS_NAMES
+from core.text import storable
 from core.knowledge.index import IndexedSentence, KnowledgeIndex
 from core.knowledge.lexical import tokenize
 from core.knowledge.retrieval import Passage, Retrieval
@@ -193,6 +194,7 @@ def ask(
     """
     if not isinstance(question, str) or not question.strip():
         raise ValueError("the question is empty: type a question about dermatology")
+    question = storable(question)
     # Triage reads the whole message (a red flag may be buried anywhere); retrieval needs only the start.
     triage_level, assessment = run_triage(question.strip())
     question = question.strip()[:MAX_QUESTION_CHARS]
