@@ -102,6 +102,11 @@ _LEVEL_STYLE = {
 }
 
 
+def escape_markdown(text: str) -> str:
+    """User-written text shown inside markdown: links, images and formatting stay plain text."""
+    return _escape_markdown(str(text))
+
+
 def _escape_markdown(text: str) -> str:
     return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~:$" else ch for ch in text)
 

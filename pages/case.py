@@ -67,7 +67,7 @@ def _visit_panel(case: CaseDetail, heading: str) -> None:
     if image is not None:
         st.image(image, width="stretch")
     st.caption(f"Model {case.prediction.model_version}: {s.predicted_class} ({s.confidence:.0%}). "
-               f"Verdict: {case.verdict.diagnosis_label + ', ' + case.verdict.management if case.verdict else 'none yet'}. "
+               f"Verdict: {ui.escape_markdown(case.verdict.diagnosis_label) + ', ' + case.verdict.management if case.verdict else 'none yet'}. "
                f"Red flags: {s.urgency}.")
 
 
@@ -108,7 +108,7 @@ if flash:
 
 st.subheader(f"Case #{case_id} · lesion {summary.lesion_id}")
 st.markdown(f"{STATUS_BADGE[summary.status]} &nbsp; saved {summary.created_at:%Y-%m-%d %H:%M} UTC by "
-            f"{summary.created_by} · version {summary.version}")
+            f"{ui.escape_markdown(summary.created_by)} · version {summary.version}")
 
 stored = case.prediction
 prediction = stored.to_prediction()
@@ -157,14 +157,15 @@ if base_key not in st.session_state:
 base_version = st.session_state[base_key]
 if summary.version != base_version:
     last = case.audit[-1]
-    st.warning(f"This case changed after you opened it: {last.actor} ({last.at:%H:%M} UTC) — {last.describe()}. "
+    st.warning(f"This case changed after you opened it: {ui.escape_markdown(last.actor)} ({last.at:%H:%M} UTC) — "
+               f"{ui.escape_markdown(last.describe())}. "
                "Saving now would be refused. Reload to start from the current version.", icon="🔄")
     if st.button("Reload the case", key=f"reload-{case_id}"):
         st.session_state[base_key] = summary.version
         st.rerun()
 if case.verdict is not None:
-    st.markdown(f"Current verdict by **{case.verdict_by}** ({case.verdict_at:%Y-%m-%d %H:%M} UTC): "
-                f"**{case.verdict.diagnosis_label}**, {AGREEMENTS[case.verdict.agreement].lower()}, "
+    st.markdown(f"Current verdict by **{ui.escape_markdown(case.verdict_by)}** ({case.verdict_at:%Y-%m-%d %H:%M} UTC): "
+                f"**{ui.escape_markdown(case.verdict.diagnosis_label)}**, {AGREEMENTS[case.verdict.agreement].lower()}, "
                 f"{MANAGEMENTS[case.verdict.management].lower()}.")
 
 current = case.verdict

@@ -255,3 +255,15 @@ def test_queue_batch_upload_saves_good_files_and_lists_bad_ones(store):
     assert "Download the batch summary as CSV" in _downloads(at)
     assert [c.source_name for c in store.list_cases()] == ["ISIC_0024306.jpg"]
     assert list(at.dataframe[0].value["source"]) == ["ISIC_0024306.jpg"]  # the queue shows the new case
+
+
+def test_names_and_verdicts_written_by_users_are_shown_as_text(store):
+    """Hostile-input finding 9: the actor name and a free-text diagnosis went into markdown unescaped, so a
+    link or remote image rendered for every other user."""
+    hostile = "[click](http://evil.example) ![x](http://evil.example/p.png)"
+    saved = store.create_case(sample_case(5), actor=hostile)
+    store.update_verdict(saved.id, Verdict(hostile, "disagree", "biopsy"), saved.version, actor=hostile)
+    at = _open(CASE, saved.id)
+    shown = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    assert any("evil" in text for text in shown)
+    assert not any("](http" in text for text in shown), [t for t in shown if "evil" in t]
