@@ -93,3 +93,44 @@ def test_exif_orientation_applied_and_exif_stripped():
 def test_load_image_missing_file(tmp_path):
     with pytest.raises(ImageError, match="Cannot read"):
         load_image(tmp_path / "nope.jpg")
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    import struct
+    import zlib
+
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def _png(width: int, height: int, extra_chunks: bytes = b"") -> bytes:
+    import struct
+    import zlib
+
+    rows = zlib.compress(b"".join(b"\x00" + b"\x80" * width for _ in range(height)), 9)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + extra_chunks + _chunk(b"IDAT", rows) + _chunk(b"IEND", b""))
+
+
+def test_a_one_pixel_strip_is_refused_from_its_header():
+    """Hostile-input finding 6: a 155 KB PNG of 1 x 40,000,000 pixels cost 0.9 GB before being refused."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ImageError, match="40000000×1 pixels"):
+        decode_image(_png(40_000_000, 1))
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KB: no full decode
+
+
+def test_messages_say_what_is_wrong_without_exception_names():
+    """Hostile-input finding 10: a bad checksum read as 'is it a PDF?', class names were shown to users."""
+    good = bytearray(_png(64, 64))
+    good[30] ^= 0xFF  # corrupt the IHDR checksum
+    with pytest.raises(ImageError, match="damaged") as damaged:
+        decode_image(bytes(good))
+    assert "PDF" not in str(damaged.value) and "Error" not in str(damaged.value)
+    import zlib
+
+    big = _chunk(b"zTXt", b"note\x00\x00" + zlib.compress(b"x" * (80 * 2**20), 9))  # 80 MB of text, compressed
+    with pytest.raises(ImageError, match="oversized metadata block") as oversized:
+        decode_image(_png(64, 64, big))
+    assert "Error" not in str(oversized.value)

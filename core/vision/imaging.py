@@ -77,6 +77,11 @@ def decode_image(data: bytes, *, max_pixels: int = 40_000_000, min_side: int = 3
                     f"The image is too large ({width}×{height} = {width * height / 1e6:.0f} megapixels; "
                     f"the limit is {max_pixels / 1e6:.0f}). Please downsize it before uploading."
                 )
+            if min(width, height) < min_side:  # from the header, before a 1 x 40,000,000 strip is decoded
+                raise ImageError(
+                    f"The image is only {width}×{height} pixels; at least {min_side} pixels on the "
+                    "shortest side are needed to see a lesion."
+                )
             notes: list[str] = []
             if getattr(img, "n_frames", 1) > 1:
                 notes.append(f"The file has {img.n_frames} frames; only the first was analysed.")
@@ -89,9 +94,16 @@ def decode_image(data: bytes, *, max_pixels: int = 40_000_000, min_side: int = 3
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError("The image declares an enormous size (a possible decompression bomb) and was refused.")
     except UnidentifiedImageError:
+        if _looks_like_image(data):
+            raise ImageError("The image file is damaged (its header or checksums are broken) and cannot be read.")
         raise ImageError("This file is not a recognised image (is it a PDF, a document or a renamed file?).")
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageError(f"The image file is damaged or truncated and cannot be read ({exc.__class__.__name__}).")
+    except ValueError as exc:
+        if "too large" in str(exc).lower():  # Pillow's guard against huge text or ICC chunks
+            raise ImageError("The image carries an oversized metadata block (text or colour profile) and was "
+                             "refused; save it again without metadata.")
+        raise ImageError("The image file is damaged or truncated and cannot be read.")
+    except (OSError, SyntaxError, EOFError):
+        raise ImageError("The image file is damaged or truncated and cannot be read.")
     except MemoryError:
         raise ImageError("The image is too large to decode on this machine.")
 
@@ -103,6 +115,14 @@ def decode_image(data: bytes, *, max_pixels: int = 40_000_000, min_side: int = 3
         )
     return DecodedImage(image=without_metadata(rgb), source_format=fmt, original_mode=original_mode,
                         notes=tuple(notes))
+
+
+_IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
+
+
+def _looks_like_image(data: bytes) -> bool:
+    """The bytes start like an image format we accept (so a failure to open them means damage, not a PDF)."""
+    return data.startswith(_IMAGE_SIGNATURES)
 
 
 def without_metadata(image: Image.Image) -> Image.Image:
