@@ -679,3 +679,30 @@ def test_lone_surrogates_in_note_comment_and_name_are_stored_not_fatal(store):
     updated = store.update_verdict(saved.id, Verdict("nv", "agree", "reassure", comment="ok \udcff"), saved.version,
                                    actor="Dr A")
     assert store.get_case(updated.id).verdict.comment == "ok \ufffd"
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_database_file_deleted_or_replaced_while_running_refuses_writes(tmp_data_dir, how):
+    """SQLite would keep writing into the unlinked file and the cases would vanish at the next start."""
+    settings = Settings.from_env()
+    store = CaseStore.open(settings)
+    try:
+        first = store.create_case(sample_case(1), actor="Dr A")
+        db = settings.cases_db
+        if how == "deleted":
+            db.unlink()
+        else:
+            db.rename(db.with_suffix(".old"))
+            db.write_bytes(b"")
+        with pytest.raises(CaseStoreError, match="deleted, moved or replaced.*Nothing was saved"):
+            store.create_case(sample_case(2), actor="Dr A")
+        with pytest.raises(CaseStoreError, match="Nothing was saved"):
+            store.update_verdict(first.id, Verdict("nv", "agree", "reassure"), first.version, "Dr A")
+    finally:
+        store.close()
+    # A fresh start opens a new (empty, or restored) database and saving works again.
+    reopened = CaseStore.open(settings)
+    try:
+        assert reopened.create_case(sample_case(3), actor="Dr A").id >= 1
+    finally:
+        reopened.close()

@@ -91,12 +91,29 @@ ORPHAN_MIN_AGE_S = 3600.0  # younger unreferenced files may belong to a save in 
 T = TypeVar("T")
 
 
+def sqlite_file(engine: Engine) -> Path | None:
+    """The database file of an on-disk SQLite engine; None for PostgreSQL or an in-memory database."""
+    if engine.url.get_backend_name() != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    return Path(engine.url.database).resolve()
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 class CaseStore:
     """The repository: every read and write of cases goes through here. Thread-safe."""
 
     def __init__(self, engine: Engine, image_store: Path):
         self.engine = engine
         self.image_store = image_store
+        self._sqlite_file = sqlite_file(engine)
+        self._sqlite_identity = _file_identity(self._sqlite_file) if self._sqlite_file else None
         self._reads = sessionmaker(engine, expire_on_commit=False)
         self._writes = sessionmaker(engine.execution_options(dermadesk_write=True), expire_on_commit=False)
 
@@ -136,8 +153,21 @@ class CaseStore:
                 delay = min(delay * 2, 1.0)
         raise AssertionError("unreachable")
 
+    def _check_database_file(self) -> None:
+        """SQLite keeps writing to a database file that was deleted or replaced while it was open, and
+        everything written there is lost when the app stops: refuse instead, before anything is 'saved'."""
+        if self._sqlite_file is None:
+            return
+        if _file_identity(self._sqlite_file) != self._sqlite_identity:
+            raise CaseStoreError(
+                f"The case database file {self._sqlite_file} was deleted, moved or replaced while DermaDesk was "
+                "running. Nothing was saved, so that it cannot vanish with the old file. Restore the file (for "
+                "example from a backup) or restart DermaDesk to start a new, empty database.")
+
     def _run(self, work: Callable[[Session], T], *, write: bool) -> T:
         maker = self._writes if write else self._reads
+        if write:
+            self._check_database_file()
 
         def attempt() -> T:
             with maker.begin() as session:
