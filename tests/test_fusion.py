@@ -71,6 +71,10 @@ def test_fusion_uses_informative_metadata_and_falls_back_to_the_image_without_it
     assert np.abs(bare - image_only).max() < 0.1
     assert abs(_nll(bare, y[test]) - _nll(image_only, y[test])) < 0.02
     assert _nll(bare, y[test]) < _nll(image, y[test])
+    # The image enters with one shared scale: the regression cannot re-rank image classes against each other.
+    image_block = np.asarray(model.coef)[:, :3]
+    np.testing.assert_allclose(image_block, image_block[0, 0] * np.eye(3), atol=1e-12)
+    assert image_block[0, 0] > 0.5
     # The parameters survive the round trip through model.json.
     again = MetadataFusion.from_json(model.to_json())
     np.testing.assert_allclose(again.probabilities(logits[test], details[test]), fused)

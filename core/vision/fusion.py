@@ -1,8 +1,9 @@
 """Late fusion of the image model with what the clinician tells us (age, sex, body site), and the
 decision rule that picks the suggested class.
 
-Fusion: a multinomial logistic regression on the image model's temperature-scaled logits plus one-hot
-metadata (age band, sex, body site, each with a "not given" value). It is fitted on the validation
+Fusion: a multinomial logistic regression in which the image model's temperature-scaled log-probabilities
+enter with one shared scale and one-hot metadata (age band, sex, body site, each with a "not given" value)
+adds a per-class shift. It is fitted on the validation
 split, never on the images the network was trained on (their logits are over-confident). Every
 training row is also repeated with each combination of fields withheld, so a missing field moves the
 prediction towards the image-only answer instead of towards whatever "unknown" meant in HAM10000.
@@ -111,28 +112,57 @@ def _with_fields_withheld(details: Sequence[PatientDetails]) -> tuple[list[Patie
     return rows, np.tile(np.arange(len(details)), len(subsets))
 
 
+def _offset_regression_loss(theta: np.ndarray, image: np.ndarray, metadata: np.ndarray, y: np.ndarray,
+                            penalty: float) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy (+ L2 on the metadata weights) of softmax(a * image + metadata @ W.T + b), and its gradient."""
+    n, k = image.shape
+    f = metadata.shape[1]
+    a, w, b = theta[0], theta[1:1 + k * f].reshape(k, f), theta[1 + k * f:]
+    z = a * image + metadata @ w.T + b
+    z = z - z.max(axis=1, keepdims=True)
+    log_norm = np.log(np.exp(z).sum(axis=1))
+    loss = float((log_norm - z[np.arange(n), y]).mean() + penalty * (w ** 2).sum())
+    residual = np.exp(z - log_norm[:, None])
+    residual[np.arange(n), y] -= 1.0
+    residual /= n
+    gradient = np.concatenate([[(residual * image).sum()], (residual.T @ metadata + 2 * penalty * w).ravel(),
+                               residual.sum(axis=0)])
+    return loss, gradient
+
+
 def fit_fusion(logits: np.ndarray, details: Sequence[PatientDetails], y: np.ndarray, n_classes: int, *,
                l2: float = 1.0) -> MetadataFusion:
-    """Fit temperature then the regression on (image logits, metadata, labels) of held-out images."""
-    from sklearn.linear_model import LogisticRegression
-    from threadpoolctl import threadpool_limits
+    """Fit temperature, then p = softmax(a * log p_image + W · metadata + b) on held-out images.
+
+    The image enters with one shared scale a rather than a free 7 x 7 block: the free regression (tried
+    first) re-weighted the image classes against each other from 1,300 images, and its cross-validated
+    balanced accuracy and AUC were lower than the image model's alone on the previous checkpoint (0.70 /
+    0.946 against 0.746 / 0.939 with the decision rule; 0.74 / 0.960 with this form). The metadata
+    weights carry an L2 penalty of `l2` (scikit-learn's 1 / C convention, per original row); a and the
+    intercepts b do not. Stored in the general form (coef = [a * I, W]), so a checkpoint reads the same."""
+    from scipy.optimize import minimize
 
     from core.vision.metrics import fit_temperature
 
+    logits, y = np.asarray(logits, dtype=np.float64), np.asarray(y)
     temperature = fit_temperature(logits, y)
     rows, source = _with_fields_withheld(details)
-    draft = MetadataFusion(temperature, ((0.0,),), (0.0,), l2)
-    x = draft.design(np.asarray(logits)[source], rows)
-    model = LogisticRegression(C=1.0 / l2, max_iter=5000)
-    # One BLAS thread: a problem this small gains nothing from more, and on a busy machine threads that
-    # wait on each other made one fit take minutes instead of seconds.
-    with threadpool_limits(limits=1):
-        model.fit(x, np.asarray(y)[source])
-    coef = np.zeros((n_classes, x.shape[1]))
-    intercept = np.full(n_classes, -30.0)  # a class absent from the fitting data gets ~0 probability
-    coef[model.classes_] = model.coef_
-    intercept[model.classes_] = model.intercept_
-    return MetadataFusion(temperature, tuple(map(tuple, coef)), tuple(intercept), l2)
+    image = _log_softmax(logits[source] / temperature)
+    metadata = np.stack([encode(m) for m in rows])
+    n_features = metadata.shape[1]
+    start = np.zeros(1 + n_classes * n_features + n_classes)
+    start[0] = 1.0
+    penalty = l2 / (2 * len(details))
+    result = minimize(_offset_regression_loss, start, args=(image, metadata, y[source], penalty), jac=True,
+                      method="L-BFGS-B", options={"maxiter": 2000})
+    theta = result.x
+    scale = float(theta[0])
+    weights = theta[1:1 + n_classes * n_features].reshape(n_classes, n_features)
+    intercept = theta[1 + n_classes * n_features:].copy()
+    absent = np.bincount(y, minlength=n_classes) == 0
+    intercept[absent] = -30.0  # a class absent from the fitting data gets ~0 probability
+    coef = np.hstack([scale * np.eye(n_classes), weights])
+    return MetadataFusion(temperature, tuple(map(tuple, coef)), tuple(map(float, intercept)), l2)
 
 
 @dataclass(frozen=True)
@@ -182,6 +212,7 @@ class CrossValidated:
     (temperature, fusion, decision rule) that never saw the image it is measured on."""
 
     folds: np.ndarray  # fold index of every row
+    labels: np.ndarray  # the true class of every row
     image: np.ndarray  # probabilities of the temperature-scaled image model
     fused: np.ndarray  # of the metadata fusion, with the details the record has
     fused_no_details: np.ndarray  # of the metadata fusion with age, sex and site all withheld
@@ -192,6 +223,12 @@ class CrossValidated:
     @staticmethod
     def suggest(probabilities: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return np.argmax(probabilities * weights, axis=1)
+
+    def log_loss(self, model: str) -> float:
+        """Mean negative log-likelihood of the true class under `model` ("image" or "fused"), out of fold."""
+        from sklearn.metrics import log_loss
+
+        return float(log_loss(self.labels, getattr(self, model), labels=range(self.image.shape[1])))
 
 
 def lesion_folds(groups: Sequence[str], y: np.ndarray, n_folds: int = 5, seed: int = 42) -> np.ndarray:
@@ -225,4 +262,4 @@ def cross_validate(logits: np.ndarray, details: Sequence[PatientDetails], y: np.
         train, test = folds != k, folds == k
         image_weights[test] = fit_decision_rule(image[train], y[train], n_classes).weights
         fused_weights[test] = fit_decision_rule(fused[train], y[train], n_classes).weights
-    return CrossValidated(folds, image, fused, bare, image_weights, fused_weights)
+    return CrossValidated(folds, y, image, fused, bare, image_weights, fused_weights)
