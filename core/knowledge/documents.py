@@ -1,6 +1,7 @@
 """Knowledge-base documents: `knowledge_base/<area>/<doc-id>.md`, YAML front matter + markdown body.
 
-Front-matter fields: `title` and `sources` (required), `last_reviewed`, `audience`, `tags`. A file that
+Front-matter fields: `title` and `sources` (required), `last_reviewed`, `review_note` (who reviewed the
+document against its sources, and what changed), `audience`, `tags`. A file that
 cannot be used is reported by name and left out; it never stops the rest from loading.
 """
 from __future__ import annotations
@@ -36,6 +37,7 @@ class KnowledgeDocument:
     title: str
     sources: tuple[str, ...]
     last_reviewed: str
+    review_note: str
     audience: tuple[str, ...]
     tags: tuple[str, ...]
     body: str
@@ -90,6 +92,7 @@ def parse_document(path: Path) -> KnowledgeDocument:
         title=str(meta["title"]).strip(),
         sources=_as_tuple(meta.get("sources")),
         last_reviewed=str(meta.get("last_reviewed", "")),
+        review_note=str(meta.get("review_note", "")).strip(),
         audience=_as_tuple(meta.get("audience")),
         tags=_as_tuple(meta.get("tags")),
         body=body,
