@@ -1,7 +1,7 @@
 """The NICE weighted 7-point checklist for a pigmented skin lesion, as a structured calculator.
 
 Major features score 2 points each (change in size, irregular shape, irregular colour); minor features
-score 1 point each (largest diameter 7 mm or more, inflammation, oozing or crusting, change in
+score 1 point each (largest diameter 7 mm or more, inflammation, oozing, change in
 sensation). A total of 3 or more meets the NICE NG12 threshold for a suspected-cancer pathway referral
 (Walter et al., Br J Gen Pract 2013, validated the weighted version in primary care).
 
@@ -34,7 +34,7 @@ ITEMS: tuple[ChecklistItem, ...] = (
     ChecklistItem("irregular_colour", "Irregular colour", 2, "major"),
     ChecklistItem("diameter_7mm_or_more", "Largest diameter 7 mm or more", 1, "minor"),
     ChecklistItem("inflammation", "Inflammation", 1, "minor"),
-    ChecklistItem("oozing_or_crusting", "Oozing or crusting", 1, "minor"),
+    ChecklistItem("oozing_or_crusting", "Oozing", 1, "minor"),  # NG12 says "oozing"; the key is kept for stored cases
     ChecklistItem("change_in_sensation", "Change in sensation (itch, altered feeling)", 1, "minor"),
 )
 
