@@ -15,7 +15,8 @@ from core.config import Settings
 from core.runtime import configure_torch
 
 # Order here is the order in `--help`.
-COMMAND_MODULES = ("core.cli.classifier", "core.cli.explain", "core.cli.triage", "core.cli.knowledge", "core.cli.cases")
+COMMAND_MODULES = ("core.cli.classifier", "core.cli.explain", "core.cli.triage", "core.cli.knowledge", "core.cli.quiz",
+                   "core.cli.cases")
 
 
 def build_parser() -> argparse.ArgumentParser:
