@@ -30,6 +30,7 @@ navigation = st.navigation(
         "Learn": [
             st.Page(PAGES / "chat.py", title="Ask the knowledge base", icon=":material/forum:"),
             st.Page(PAGES / "explanation_lab.py", title="Explanation lab", icon=":material/visibility:"),
+            st.Page(PAGES / "quiz.py", title="Trainee quiz", icon=":material/quiz:"),
         ],
         "About": [
             st.Page(PAGES / "model_card.py", title="Model card", icon=":material/description:"),

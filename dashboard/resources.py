@@ -181,3 +181,12 @@ def knowledge_document(path: str) -> tuple[str, str] | None:
     except KnowledgeBaseError:
         return None
     return doc.title, doc.body
+
+
+@st.cache_resource(show_spinner=False)
+def quiz_bank(kb_dir: str, seed: int) -> list:
+    """Every knowledge question the knowledge base supports (`core.quiz.build_bank`), built once."""
+    from core.knowledge.documents import load_documents
+    from core.quiz import build_bank
+
+    return build_bank(load_documents(Path(kb_dir)).documents, seed=seed)
