@@ -99,3 +99,21 @@ def test_a_file_name_that_is_not_utf8_does_not_stop_the_run(tmp_path):
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     ids = [row["image_id"] for row in csv.DictReader(out.open(encoding="utf-8"))]
     assert ids == ["l\\xe9sion", "zz_after"]  # the odd bytes escaped, the later file still written
+
+
+def test_images_sharing_a_stem_get_distinct_ids_rows_and_heatmaps(tmp_path):
+    """Found by the hostile-input campaign: x.jpg and x.png gave two rows with one id (and one .npy overwrote the other)."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    skin_like(120, 90, seed=5).save(first / "x.jpg")
+    skin_like(120, 90, seed=6).save(first / "x.png")
+    skin_like(120, 90, seed=7).save(second / "x.png")
+    skin_like(120, 90, seed=8).save(second / "y.jpg")
+    out, heatmaps = tmp_path / "p.csv", tmp_path / "h"
+    result = run_core("analyse", str(first), str(second), str(second / "y.jpg"), "--out", str(out),
+                      "--heatmaps", str(heatmaps))
+    assert result.returncode == 0, result.stderr
+    ids = [row["image_id"] for row in csv.DictReader(out.open(encoding="utf-8"))]
+    assert ids == ["x.jpg", "x.png", "x.png~2", "y"]  # y.jpg given twice is analysed once
+    assert sorted(p.stem for p in heatmaps.glob("*.npy")) == sorted(ids)
+    assert result.stderr.count("shares its name") == 3

@@ -24,7 +24,13 @@ def expand_paths(paths: list[str]) -> list[Path]:
             out.append(path)
         else:
             _err(f"skipped {raw}: no such file or folder")
-    return out
+    seen: set[Path] = set()
+    unique = []
+    for path in out:  # a file given twice (or inside a folder also given) is analysed once
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            unique.append(path)
+    return unique
 
 
 def read_details_csv(path: Path) -> dict:
@@ -93,12 +99,12 @@ def _settle(item, error_type):
         _err(f"skipped {path.name}: {exc}")
 
 
-def _analyses(args: argparse.Namespace, classifier, paths: list[Path], heatmaps, details: dict):
+def _analyses(args: argparse.Namespace, classifier, paths: list[Path], heatmaps, details: dict, ids: dict[Path, str]):
     """(path, Analysis) for every readable image, several images to a forward pass. `details` maps an
-    image id (the file stem) to its age, sex and site."""
+    image id (or the file stem) to its age, sex and site."""
     from core.analysis import analyse_many
 
-    by_path = {str(p): details[p.stem] for p in paths if p.stem in details}
+    by_path = {str(p): details.get(ids[p], details.get(p.stem)) for p in paths if ids[p] in details or p.stem in details}
     decoded = ((str(path), image) for path, image in _decode_all(paths, args.settings))
     for name, analysis in analyse_many(decoded, classifier, heatmaps=heatmaps, details=by_path,
                                        batch_size=args.batch_size):
@@ -146,13 +152,42 @@ def _details(args: argparse.Namespace, classifier) -> dict | None:
         return None
 
 
+def _printable(name: str) -> str:
+    """Bytes of a name that is not valid UTF-8 become \\xNN escapes."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def image_id(path: Path) -> str:
-    """The file stem, printable: bytes of a name that is not valid UTF-8 become \\xNN escapes."""
-    return path.stem.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    """The file stem, printable."""
+    return _printable(path.stem)
 
 
-def _write_predictions(writer, classifier, path: Path, prediction) -> None:
-    writer.writerow([image_id(path), *(f"{prediction.probabilities[c]:.6f}" for c in classifier.classes),
+def image_ids(paths: list[Path]) -> dict[Path, str]:
+    """One distinct id per path: the stem, or where stems collide (x.jpg and x.png, or one name in two
+    folders) the file name, numbered if that collides too; collisions are reported on stderr, because the
+    rows and heatmap files of such images would otherwise overwrite or shadow each other."""
+    from collections import Counter
+
+    stems = Counter(image_id(p) for p in paths)
+    ids: dict[Path, str] = {}
+    used: set[str] = set()
+    for path in paths:
+        candidate = image_id(path)
+        if stems[candidate] > 1:
+            candidate = _printable(path.name)
+            if candidate in used:
+                number = 2
+                while f"{candidate}~{number}" in used:
+                    number += 1
+                candidate = f"{candidate}~{number}"
+            _err(f"note: {_printable(str(path))} shares its name with another input; its image_id is {candidate}")
+        used.add(candidate)
+        ids[path] = candidate
+    return ids
+
+
+def _write_predictions(writer, classifier, row_id: str, prediction) -> None:
+    writer.writerow([row_id, *(f"{prediction.probabilities[c]:.6f}" for c in classifier.classes),
                      prediction.predicted])
 
 
@@ -195,6 +230,7 @@ def _run(args: argparse.Namespace, predictions: Path | None, heatmap_dir: Path |
     details = _details(args, classifier)
     if details is None:
         return 2
+    ids = image_ids(paths)
     classes = () if target == "predicted" else (target,)
     request = HeatmapRequest(method, classes=classes) if heatmap_dir is not None else None
     written = 0
@@ -207,15 +243,15 @@ def _run(args: argparse.Namespace, predictions: Path | None, heatmap_dir: Path |
         if heatmap_dir is not None:
             heatmap_dir.mkdir(parents=True, exist_ok=True)
         label = "predict" if heatmap_dir is None else method if predictions is None else "analyse"
-        for path, analysis in tqdm(_analyses(args, classifier, paths, request, details), total=len(paths),
+        for path, analysis in tqdm(_analyses(args, classifier, paths, request, details, ids), total=len(paths),
                                    desc=label, file=sys.stderr):
             if writer is not None:
-                _write_predictions(writer, classifier, path, analysis.prediction)
+                _write_predictions(writer, classifier, ids[path], analysis.prediction)
             if heatmap_dir is not None:
                 import numpy as np
 
                 heatmap = analysis.heatmap(classes[0] if classes else None).heatmap
-                np.save(heatmap_dir / f"{path.stem}.npy", heatmap.astype(np.float32))
+                np.save(heatmap_dir / f"{ids[path]}.npy", heatmap.astype(np.float32))
             written += 1
     skipped = len(paths) - written
     if predictions is not None:

@@ -46,6 +46,8 @@ def finalize(model_dir: str | Path, data: str | Path, *, val_fraction: float = 0
     # (lower log loss, the proper scoring rule) than the temperature-scaled image model's. The decision rule
     # for the suggested class is fitted on top of whichever ships.
     use_fusion = cv.log_loss("fused") < cv.log_loss("image")
+    print(f"out-of-fold log loss: image model {cv.log_loss('image'):.3f}, with the metadata fusion "
+          f"{cv.log_loss('fused'):.3f}: the fusion {'ships' if use_fusion else 'does not ship'}", file=sys.stderr)
     report = validation_report(val, logits, classes, cv, fusion=use_fusion)
     # The shipped parameters: the same fits on the whole split. The rule and the thresholds are fitted on
     # out-of-fold probabilities, as each fold's were, not on the fusion's own (optimistic) training outputs.

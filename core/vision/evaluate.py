@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm import tqdm
+from sklearn.metrics import log_loss
 
 from core.vision.classifier import Classifier
 from core.config import MALIGNANT
@@ -196,7 +197,8 @@ def validation_report(records: list[Record], logits: np.ndarray, classes: list[s
     for key, (probs, predicted) in variants.items():
         r = classification_report(y, probs, classes, predicted)
         report["recipe"][key] = {"balanced_accuracy": r["balanced_accuracy"], "macro_auc": r["macro_auc"],
-                                 "ece": r["ece"], **{f"mel_{k}": v for k, v in r["melanoma"].items()}}
+                                 "ece": r["ece"], "log_loss": log_loss(y, probs, labels=range(len(classes))),
+                                 **{f"mel_{k}": v for k, v in r["melanoma"].items()}}
     report["cross_validation"] = {"folds": int(cv.folds.max()) + 1, "grouped_by": "lesion_id"}
     report["shipped"] = "fused+rule" if fusion else "image+rule"
     return report
@@ -232,13 +234,14 @@ def format_report(report: dict, classes: list[str], title: str = "") -> str:
     if report.get("recipe"):
         cv = report["cross_validation"]
         lines += [f"### what each step adds ({cv['folds']}-fold cross-validation grouped by lesion, images)", "",
-                  "| model | balanced accuracy | melanoma sensitivity | melanoma specificity | macro AUC | ECE |",
-                  "|---|---:|---:|---:|---:|---:|"]
+                  "| model | balanced accuracy | melanoma sensitivity | melanoma specificity | macro AUC | ECE | log loss |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
         for key, label in RECIPE_ROWS:
             r = report["recipe"][key]
             label = label + (" **(shipped)**" if report.get("shipped") == key else "")
             lines.append(f"| {label} | {_fmt(r['balanced_accuracy'])} | {_fmt(r['mel_sensitivity'])} | "
-                         f"{_fmt(r['mel_specificity'])} | {_fmt(r['macro_auc'])} | {_fmt(r['ece'])} |")
+                         f"{_fmt(r['mel_specificity'])} | {_fmt(r['macro_auc'])} | {_fmt(r['ece'])} | "
+                         f"{_fmt(r.get('log_loss'))} |")
         lines.append("")
     for name, groups in report["subgroups"].items():
         lines += [f"### by {name}", "", "| group | images | accuracy | balanced accuracy | melanoma sensitivity (n mel) |",
