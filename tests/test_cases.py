@@ -625,6 +625,25 @@ def test_batch_from_a_zip_puts_urgent_first_and_skips_bad_files(tmp_data_dir):
     store.close()
 
 
+def test_zip_members_with_paths_outside_the_archive_are_listed_as_skipped():
+    """Found by the hostile-input campaign: members named '../x.jpg' vanished without a word."""
+    import zipfile
+
+    from core.cases.batch import files_from_zip
+    from core.vision.imaging import ImageError
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in ("../escape.jpg", "visit/../../up.jpg", "/etc/abs.jpg", "visit/ok.jpg", ".hidden/x.jpg"):
+            archive.writestr(name, image_bytes(skin_like(64, 48), "JPEG"))
+    files = {f.name.split("/", 1)[1]: f for f in files_from_zip(buffer.getvalue(), "c.zip")}
+    assert set(files) == {"../escape.jpg", "visit/../../up.jpg", "/etc/abs.jpg", "visit/ok.jpg"}
+    assert files["visit/ok.jpg"].read()[:2] == b"\xff\xd8"
+    for name in ("../escape.jpg", "visit/../../up.jpg", "/etc/abs.jpg"):
+        with pytest.raises(ImageError, match="points outside the archive"):
+            files[name].read()
+
+
 def test_batch_rejects_a_corrupt_zip_with_a_message():
     from core.cases.batch import BatchInputError, files_from_zip
 

@@ -91,7 +91,13 @@ class BatchResult:
 
 
 def _is_hidden(name: str) -> bool:
-    return any(part.startswith(".") or part == "__MACOSX" for part in Path(name).parts)
+    return any((part.startswith(".") and part not in (".", "..")) or part == "__MACOSX" for part in Path(name).parts)
+
+
+def _unsafe_member_name(name: str) -> bool:
+    """A member that would land outside the archive's folder if unpacked ('../x', '/etc/x', 'C:\\x')."""
+    parts = Path(name.replace("\\", "/")).parts
+    return name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":")
 
 
 def files_from_folder(folder: Path) -> list[BatchFile]:
@@ -124,6 +130,9 @@ def files_from_zip(data: bytes, archive_name: str = "archive.zip") -> list[Batch
 
     def reader(member: zipfile.ZipInfo) -> Callable[[], bytes]:
         def read() -> bytes:
+            if _unsafe_member_name(member.filename):
+                # Never unpacked (members are read into memory), but such a name is a sign of a crafted archive.
+                raise ImageError("Its path inside the archive points outside the archive (e.g. '../'); it was not read.")
             if member.file_size > MAX_MEMBER_BYTES:
                 raise ImageError(f"The file unpacks to {member.file_size / 2**20:.0f} MB; the limit is "
                                  f"{MAX_MEMBER_BYTES / 2**20:.0f} MB.")
@@ -131,8 +140,10 @@ def files_from_zip(data: bytes, archive_name: str = "archive.zip") -> list[Batch
                 return archive.read(member)
             except RuntimeError:  # zipfile's way of saying the member is encrypted
                 raise ImageError("The file is password-protected inside the archive.") from None
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
-                raise ImageError(f"The file is damaged inside the archive ({exc.__class__.__name__}).") from None
+            except NotImplementedError:
+                raise ImageError("The file is packed with a compression method this reader does not support.") from None
+            except (zipfile.BadZipFile, OSError, EOFError):
+                raise ImageError("The file is damaged inside the archive.") from None
         return read
 
     return [BatchFile(f"{archive_name}/{m.filename}", reader(m)) for m in members]
