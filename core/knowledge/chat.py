@@ -72,6 +72,11 @@ _INJECTION = [re.compile(p, re.IGNORECASE) for p in (
     r"\b(whole|entire|full|complete|all(\s+of)?(\s+the)?|every)\b.{0,30}"
     r"\b(knowledge[\s-]*base|kb|database|documents?|corpus|index|passages|chunks|contents?)\b",
 )]
+# SQL, formulas and code pasted as a question: nothing in the knowledge base answers them, and their digits
+# ("1=1") would otherwise match scoring rules.
+_CODE = re.compile(
+    r"'\s*(or|and)\s+\S+\s*=|\bunion\s+(all\s+)?select\b|;\s*(drop|delete|insert|update|select)\b|"
+    r"\bselect\b.{0,40}\bfrom\b.{0,40}\bwhere\b|^\s*[=+@]|<\s*script\b|\$\{|\{\{", re.IGNORECASE)
 _CREATIVE = re.compile(
     r"\b(write|compose|create|generate|make\s+up|draft)\b.{0,40}\b(poems?|sonnets?|haikus?|limericks?|songs?|"
     r"lyrics|stor(y|ies)|novel|raps?|jokes?|essays?|screenplay|script|fan\s*fiction|ballad|verse)\b"
@@ -153,11 +158,13 @@ def run_triage(text: str) -> tuple[str, Assessment]:
 
 
 def scope_violation(question: str) -> str | None:
-    """Why a question must be refused before retrieval ("injection", "creative"), or None."""
+    """Why a question must be refused before retrieval ("injection", "creative", "not-a-question"), or None."""
     if any(pattern.search(question) for pattern in _INJECTION):
         return "injection"
     if _CREATIVE.search(question):
         return "creative"
+    if _CODE.search(question) or not any(any(ch.isalpha() for ch in token) for token in tokenize(question)):
+        return "not-a-question"
     return None
 
 
