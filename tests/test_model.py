@@ -42,3 +42,38 @@ def test_checkpoint_round_trip(tmp_path):
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(CheckpointError, match="No trained model"):
         load_checkpoint(tmp_path)
+
+
+def test_inference_normalisation_equals_torchvisions():
+    """The inference path normalises without importing torchvision (start-up); it must match v2 exactly."""
+    import torch
+    from torchvision.transforms import v2
+
+    from core.vision.model import IMAGENET_MEAN, IMAGENET_STD
+    from core.vision.transforms import normalize
+    from tests.support import skin_like
+
+    image = skin_like(97, 61, seed=4)
+    reference = v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True),
+                            v2.Normalize(list(IMAGENET_MEAN), list(IMAGENET_STD))])(image)
+    ours = normalize(IMAGENET_MEAN, IMAGENET_STD)(image)
+    assert ours.shape == reference.shape == (3, 61, 97) and ours.dtype == torch.float32
+    torch.testing.assert_close(ours, reference, rtol=0, atol=1e-6)
+
+
+def test_the_inference_path_imports_neither_torchvision_nor_grad_cam():
+    """Start-up of `python -m core analyse` and of the app's first analysis: both libraries cost seconds."""
+    import subprocess
+    import sys
+
+    from tests.support import ROOT
+
+    code = ("import sys; from core.config import Settings; from core.vision.classifier import Classifier; "
+            "from core.analysis import analyse, HeatmapRequest; from core.vision.imaging import decode_image; "
+            "from tests.support import image_bytes, skin_like; s = Settings.from_env(); c = Classifier.load(s.model_dir); "
+            "a = analyse(decode_image(image_bytes(skin_like(120, 90), 'PNG')), c, s, heatmaps=HeatmapRequest()); "
+            "assert a.heatmap(a.prediction.predicted) is not None; "
+            "print(sorted(m for m in ('torchvision', 'pytorch_grad_cam', 'sklearn', 'matplotlib') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"

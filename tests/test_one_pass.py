@@ -36,10 +36,12 @@ def test_maps_from_the_forward_pass_equal_the_library(fp32, method):
     forward = fp32.run(prepared.tensor.unsqueeze(0), keep_activations=True)
     fast = maps_from_pass(fp32, prepared, forward.activations, method, fp32.classes)
     library = explain_many(fp32, prepared, [method], fp32.classes)
+    # The fast pass runs with batch norms folded into the convolutions, which rounds differently from the
+    # library's pass through the original model at the 1e-5 level (maps are in [0, 1]).
     for ours, theirs in zip(fast, library):
         assert ours.target == theirs.target
-        np.testing.assert_allclose(ours.model_grid, theirs.model_grid, atol=1e-5)
-        np.testing.assert_allclose(ours.heatmap, theirs.heatmap, atol=1e-5)
+        np.testing.assert_allclose(ours.model_grid, theirs.model_grid, atol=5e-5)
+        np.testing.assert_allclose(ours.heatmap, theirs.heatmap, atol=5e-5)
 
 
 @requires_model

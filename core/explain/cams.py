@@ -19,7 +19,6 @@ import numpy as np
 import torch
 from PIL import Image
 
-from core.explain import library
 from core.explain.methods import CAM_EQUIVALENT, CAM_METHODS, DEFAULT_METHOD, CamMethod
 from core.vision.classifier import Classifier
 from core.vision.transforms import Prepared, heatmap_to_original
@@ -99,6 +98,8 @@ def _map_from_pass(spec: CamMethod, model: torch.nn.Module, layer: torch.nn.Modu
         grad, grad_seconds = shared.gradient(class_index)
         gradients, seconds = [grad], seconds + grad_seconds
     start = time.perf_counter()
+    from core.explain import library
+
     grid = library.map_from_recording(spec, model, layer, batch, shared.activations, gradients, class_index,
                                       eigen_smooth=eigen_smooth)
     return grid, seconds + time.perf_counter() - start
@@ -107,6 +108,8 @@ def _map_from_pass(spec: CamMethod, model: torch.nn.Module, layer: torch.nn.Modu
 def _map_from_library(spec: CamMethod, model: torch.nn.Module, layer: torch.nn.Module, batch: torch.Tensor,
                       class_index: int, aug_smooth: bool, eigen_smooth: bool) -> tuple[np.ndarray, float]:
     start = time.perf_counter()
+    from core.explain import library
+
     grid = library.map_from_library(spec, model, layer, batch, class_index, aug_smooth=aug_smooth,
                                     eigen_smooth=eigen_smooth)
     return grid, time.perf_counter() - start
@@ -128,6 +131,8 @@ def explain_many(
     model, layer = classifier.model, target_layer(classifier)
     batch = prepared.tensor.unsqueeze(0)
     # aug_smooth averages over augmented inputs, each needing its own pass: the library does that.
+    from core.explain import library
+
     sharing = [m for m in methods if CAM_METHODS[m].shares_pass and not aug_smooth and library.RECORDING_SUPPORTED]
     shared = _SharedPass(model, layer, batch) if sharing else None
     if None in targets:
@@ -148,13 +153,24 @@ def explain_many(
     return results
 
 
+def _scale_like_library(cam: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+    """pytorch-grad-cam's `scale_cam_image` for one 2-D map: min-max to [0, 1], then cv2.resize to (w, h).
+    Restated here so that the one-pass path does not import the library (over 2 s of start-up, most of it
+    scikit-learn and matplotlib pulled in by its utils); `tests/test_one_pass.py` checks the maps stay equal."""
+    import cv2
+
+    cam = cam - np.min(cam)
+    cam = cam / (1e-7 + np.max(cam))
+    if size is not None:
+        cam = cv2.resize(np.float32(cam), size)
+    return np.float32(cam)
+
+
 def maps_from_pass(classifier: Classifier, prepared: Prepared, activations: torch.Tensor, method: str,
                    targets: Sequence[str]) -> list[Explanation]:
     """Heatmaps of `targets` from the last feature map `activations` (1, channels, h, w) of a forward pass,
     scaled and resized exactly as pytorch-grad-cam does (`scale_cam_image`); equal to the library's maps
     for the methods in CAM_EQUIVALENT (a test checks it)."""
-    from pytorch_grad_cam.utils.image import scale_cam_image
-
     if method not in CAM_EQUIVALENT:
         raise ValueError(f"{method!r} needs gradients or perturbations; use explain_many")
     _check_targets(classifier, targets)
@@ -166,7 +182,7 @@ def maps_from_pass(classifier: Classifier, prepared: Prepared, activations: torc
         start = time.perf_counter()
         cam = torch.relu(torch.einsum("d,dhw->hw", weights[classifier.classes.index(name)], maps)
                          / (maps.shape[-1] * maps.shape[-2])).numpy()
-        grid = scale_cam_image(np.maximum(scale_cam_image(cam[None], size), 0))[0]
+        grid = _scale_like_library(np.maximum(_scale_like_library(cam, size), 0))
         grid = np.clip(grid.astype(np.float32), 0.0, 1.0)
         out.append(Explanation(heatmap=heatmap_to_original(grid, prepared), method=method, target=name,
                                model_grid=grid, seconds=time.perf_counter() - start))

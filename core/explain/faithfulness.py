@@ -41,14 +41,29 @@ class FaithfulnessError(ValueError):
 
 
 class CalibratedProbability:
-    """A pytorch-grad-cam target: the temperature-scaled softmax probability of one class."""
+    """A pytorch-grad-cam target: the calibrated probability of one class as the app shows it for an image
+    with no age, sex or site given (temperature scaling, then the metadata fusion when the checkpoint has one)."""
 
-    def __init__(self, category: int, temperature: float):
+    def __init__(self, classifier: Classifier, category: int):
         self.category = category
-        self.temperature = temperature
+        self.temperature = classifier.meta.temperature
+        self.fusion = None
+        if classifier.fusion is not None:
+            from core.vision.fusion import PatientDetails, encode
+
+            fusion = classifier.fusion
+            coef = torch.tensor(fusion.coef, dtype=torch.float32)
+            n = coef.shape[0]
+            offset = coef[:, n:] @ torch.tensor(encode(PatientDetails()), dtype=torch.float32)
+            self.temperature = fusion.temperature
+            self.fusion = (coef[:, :n], offset + torch.tensor(fusion.intercept, dtype=torch.float32))
 
     def __call__(self, model_output: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(model_output / self.temperature, dim=-1)[..., self.category]
+        z = torch.log_softmax(model_output.float() / self.temperature, dim=-1)
+        if self.fusion is not None:
+            weights, offset = self.fusion
+            z = z @ weights.T + offset
+        return torch.softmax(z, dim=-1)[..., self.category]
 
 
 @dataclass(frozen=True)
@@ -130,7 +145,7 @@ def faithfulness(
         raise FaithfulnessError(f"the {explanation.label} map for {explanation.target} is empty (no evidence "
                                 "for this class anywhere), so there is nothing to remove")
     model = classifier.model
-    targets = [CalibratedProbability(classifier.classes.index(explanation.target), classifier.meta.temperature)]
+    targets = [CalibratedProbability(classifier, classifier.classes.index(explanation.target))]
     kept = 100.0 * (1.0 - fraction)
     rng = np.random.default_rng(seed)
     ranked = (grid + rng.uniform(0.0, 1e-6, grid.shape)).astype(np.float32)[None]

@@ -3,11 +3,15 @@ calibration error, temperature fitting and threshold operating points that it do
 from __future__ import annotations
 
 import numpy as np
-from sklearn import metrics
+
+# scikit-learn is imported where used: it costs over a second of start-up, and the inference path
+# (which imports this module for softmax) never needs it.
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
     """Counts with rows = truth and columns = prediction, for classes 0..n_classes-1."""
+    from sklearn import metrics
+
     return metrics.confusion_matrix(np.asarray(y_true), np.asarray(y_pred), labels=np.arange(n_classes))
 
 
@@ -31,6 +35,8 @@ def binary_auc(scores: np.ndarray, positive: np.ndarray) -> float:
     positive = np.asarray(positive, bool)
     if positive.all() or not positive.any():
         return float("nan")
+    from sklearn import metrics
+
     return float(metrics.roc_auc_score(positive, np.asarray(scores, float)))
 
 

@@ -40,6 +40,16 @@ class LesionNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.dropout(self.pool(self.features(x)).flatten(1)))
 
+    def for_inference(self) -> "LesionNet":
+        """An eval-mode copy with batch norms folded into the convolutions where the body supports it; the
+        original stays as it is (checkpoints are saved from it, gradient CAMs hook into it)."""
+        import copy
+
+        fast = copy.deepcopy(self).eval()
+        if hasattr(fast.body, "fuse_batchnorm"):
+            fast.body.fuse_batchnorm()
+        return fast
+
 
 class _LiteBody(nn.Module):
     """EfficientNet-Lite up to the head's batch norm, pre-activation (LesionNet applies ReLU6)."""
@@ -60,6 +70,23 @@ class _LiteBody(nn.Module):
 
     def frozen_prefix(self, n_blocks: int) -> list[nn.Module]:
         return [self.stem, *self.blocks[:n_blocks]]
+
+    def fuse_batchnorm(self) -> None:
+        """Fold every batch norm into the convolution before it, in place (eval mode only: the same arithmetic
+        in one pass over the data instead of two; a fifth of CPU inference time went to batch norm)."""
+        from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+        def fold(owner: nn.Module, conv_name: str, bn_name: str) -> None:
+            conv, bn = getattr(owner, conv_name, None), getattr(owner, bn_name, None)
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                setattr(owner, conv_name, fuse_conv_bn_eval(conv, bn))
+                setattr(owner, bn_name, nn.Identity())
+
+        fold(self.stem, "0", "1")
+        fold(self.head, "0", "1")
+        for block in self.blocks:
+            for conv_name, bn_name in (("_expand_conv", "_bn0"), ("_depthwise_conv", "_bn1"), ("_project_conv", "_bn2")):
+                fold(block, conv_name, bn_name)
 
 
 def _efficientnet_lite(variant: int, package: str) -> Callable[[int, bool], LesionNet]:

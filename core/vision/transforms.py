@@ -1,4 +1,4 @@
-"""Image geometry and torchvision transforms shared by training, inference and explanation.
+"""Image geometry and transforms shared by training, inference and explanation.
 
 Inference keeps the whole lesion in view: the image is centre-cropped only when it is wider
 (or taller) than `max_aspect`, then resized so its short side is `input_size`. The crop box
@@ -11,7 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from PIL import Image
-from torchvision.transforms import v2
+
+# torchvision is imported only for training: importing it pulls in torch._dynamo (through torchvision.ops),
+# 1.3-2 s of start-up that every `python -m core analyse` and the app's first analysis would pay.
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,22 @@ def inference_size(width: int, height: int, input_size: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def normalize(mean, std) -> v2.Compose:
-    return v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Normalize(list(mean), list(std))])
+class Normalize:
+    """PIL RGB image -> (3, H, W) float tensor in [0, 1], normalised by `mean` and `std`: what torchvision's
+    ToImage, ToDtype(float32, scale=True) and Normalize do for inference (a test checks they agree)."""
+
+    def __init__(self, mean, std):
+        self.mean = torch.tensor(mean, dtype=torch.float32).view(3, 1, 1)
+        self.std = torch.tensor(std, dtype=torch.float32).view(3, 1, 1)
+
+    def __call__(self, image: Image.Image) -> torch.Tensor:
+        rgb = image if image.mode == "RGB" else image.convert("RGB")
+        pixels = torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1)
+        return (pixels.to(torch.float32) / 255.0 - self.mean) / self.std
+
+
+def normalize(mean, std) -> Normalize:
+    return Normalize(mean, std)
 
 
 def prepare(image: Image.Image, input_size: int, max_aspect: float, mean, std) -> Prepared:
@@ -50,8 +66,10 @@ def prepare(image: Image.Image, input_size: int, max_aspect: float, mean, std) -
     return Prepared(normalize(mean, std)(resized), box, image.size)
 
 
-def train_transform(crop: int, mean, std) -> v2.Compose:
+def train_transform(crop: int, mean, std):
     """Strong augmentation: dermoscopy has no canonical orientation, and colour varies by device."""
+    from torchvision.transforms import v2
+
     return v2.Compose(
         [
             v2.ToImage(),
