@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from core.config import Settings
+from core.config import INFERENCE_BATCH, Settings
 from core.text import storable
 from core.explain.methods import CAM_EQUIVALENT
 from core.triage import Assessment, Finding, TriageInputError, assess, classifier_finding, combine
@@ -149,7 +149,7 @@ def analyse(
 
 def analyse_many(images: Iterable[tuple[str, DecodedImage]], classifier: Classifier, *,
                  heatmaps: HeatmapRequest | None = None, details: Mapping[str, PatientDetails] | None = None,
-                 batch_size: int = 16) -> Iterator[tuple[str, Analysis]]:
+                 batch_size: int = INFERENCE_BATCH) -> Iterator[tuple[str, Analysis]]:
     """Analyses of many decoded images, in order, several images to a forward pass (images whose
     prepared tensors share a shape are batched; the TTA views ride in the same batch). `details` maps an
     image's name to its age, sex and site."""

@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Images per forward pass for batch work. Each image already travels with its three flipped views, and on
+# the 2-core CPU larger batches were slower per image (Classifier.run on 16 validation images, ms per image:
+# batch 1: 18-20, 2: 17-29, 4: 29-30, 8: 45-46, 16: 63-67): the activations outgrow the caches.
+INFERENCE_BATCH = 1
 
 CLASSES: tuple[str, ...] = ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")
 MALIGNANT: frozenset[str] = frozenset({"akiec", "bcc", "mel"})

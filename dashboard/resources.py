@@ -30,13 +30,23 @@ def _configure_runtime(torch_threads: int) -> None:
     configure_torch(settings())
 
 
+# Set once the classifier has loaded: the background warm-up waits for it, because on two cores the two
+# loads side by side delayed the first usable page by seconds.
+_CLASSIFIER_LOADED = threading.Event()
+WARM_UP_DELAY_LIMIT_S = 20.0  # pages without the classifier (chat) do not hold the warm-up back longer
+
+
 @st.cache_resource(show_spinner=False)
 def warm_up() -> threading.Thread:
     """Load the red-flag filter's embedding model in the background once per server process, so that the
     first note or chat message is not kept waiting for it (a few seconds)."""
     from core.triage.semantic import default_matcher
 
-    thread = threading.Thread(target=default_matcher, name="dermadesk-warm-up", daemon=True)
+    def load() -> None:
+        _CLASSIFIER_LOADED.wait(WARM_UP_DELAY_LIMIT_S)
+        default_matcher()
+
+    thread = threading.Thread(target=load, name="dermadesk-warm-up", daemon=True)
     thread.start()
     return thread
 
@@ -47,6 +57,8 @@ def _load_classifier(model_dir: str, low_confidence: float, precision: str) -> C
         return Classifier.load(model_dir, low_confidence=low_confidence, precision=precision)
     except CheckpointError:
         return None
+    finally:
+        _CLASSIFIER_LOADED.set()
 
 
 def classifier() -> Classifier | None:

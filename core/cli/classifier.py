@@ -6,6 +6,8 @@ import csv
 import sys
 from pathlib import Path
 
+from core.config import INFERENCE_BATCH
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
 
 
@@ -343,7 +345,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metadata", help="HAM10000-style metadata CSV (used only if the model uses metadata)")
     p.add_argument("--out", required=True, help="output CSV: image_id, one column per class, predicted")
     p.add_argument("--model-dir", help="checkpoint folder (default: settings)")
-    p.add_argument("--batch-size", type=int, default=16, help="images per forward pass")
+    p.add_argument("--batch-size", type=int, default=INFERENCE_BATCH,
+                   help=f"images per forward pass (default {INFERENCE_BATCH}: fastest on CPU, see core.config)")
     p.set_defaults(func=_predict)
 
     p = sub.add_parser("analyse", help="probabilities (CSV) and heatmaps (.npy) from one forward pass per image")
@@ -353,7 +356,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", default="gradcam", help="CAM method (gradcam, hirescam and xgradcam need no extra pass)")
     p.add_argument("--target", default="predicted", help="'predicted' or a class name")
     p.add_argument("--metadata", help="HAM10000-style metadata CSV (age, sex, localization by image_id)")
-    p.add_argument("--batch-size", type=int, default=16, help="images per forward pass")
+    p.add_argument("--batch-size", type=int, default=INFERENCE_BATCH,
+                   help=f"images per forward pass (default {INFERENCE_BATCH}: fastest on CPU, see core.config)")
     p.add_argument("--model-dir", help="checkpoint folder (default: settings)")
     p.set_defaults(func=_analyse)
 
@@ -363,7 +367,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--target", default="predicted", help="'predicted' or a class name")
     p.add_argument("--out-dir", required=True)
     p.add_argument("--model-dir", help="checkpoint folder (default: settings)")
-    p.add_argument("--batch-size", type=int, default=16, help="images per forward pass")
+    p.add_argument("--batch-size", type=int, default=INFERENCE_BATCH,
+                   help=f"images per forward pass (default {INFERENCE_BATCH}: fastest on CPU, see core.config)")
     p.set_defaults(func=_explain)
 
     p = sub.add_parser("evaluate", help="model-card metrics on a HAM10000-format folder")

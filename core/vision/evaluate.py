@@ -17,7 +17,7 @@ from tqdm import tqdm
 from sklearn.metrics import log_loss
 
 from core.vision.classifier import Classifier
-from core.config import MALIGNANT
+from core.config import INFERENCE_BATCH, MALIGNANT
 from core.vision.data import Record, image_path
 from core.vision.imaging import load_image
 from core.vision.fusion import CrossValidated, cross_validate
@@ -28,7 +28,7 @@ ESCALATION_TARGET_SENSITIVITY = 0.90
 CV_FOLDS = 5
 
 
-def record_outputs(classifier: Classifier, folder: str | Path, records: list[Record], batch_size: int = 32,
+def record_outputs(classifier: Classifier, folder: str | Path, records: list[Record], batch_size: int = INFERENCE_BATCH,
                    progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(uncalibrated logits, TTA-averaged when the model uses TTA; pooled features), one row per record."""
     logits, features = [], []

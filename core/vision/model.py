@@ -87,6 +87,21 @@ class _LiteBody(nn.Module):
         for block in self.blocks:
             for conv_name, bn_name in (("_expand_conv", "_bn0"), ("_depthwise_conv", "_bn1"), ("_project_conv", "_bn2")):
                 fold(block, conv_name, bn_name)
+            block._depthwise_conv = _static_same_padding(block._depthwise_conv)
+
+
+def _static_same_padding(conv: nn.Conv2d) -> nn.Conv2d:
+    """TensorFlow "same" padding of a stride-1 convolution with an odd kernel is (k - 1) / 2 on every side
+    whatever the input size, so the copy that `F.pad` makes on every call can go; other convolutions
+    (stride 2: the padding depends on the input size) are returned as they are."""
+    kh, kw = conv.kernel_size
+    if tuple(conv.stride) != (1, 1) or kh % 2 == 0 or kw % 2 == 0 or tuple(conv.dilation) != (1, 1):
+        return conv
+    static = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, stride=1,
+                       padding=((kh - 1) // 2, (kw - 1) // 2), groups=conv.groups, bias=conv.bias is not None)
+    static.load_state_dict(conv.state_dict())
+    channels_last = conv.weight.is_contiguous(memory_format=torch.channels_last)
+    return static.to(memory_format=torch.channels_last) if channels_last else static
 
 
 def _efficientnet_lite(variant: int, package: str) -> Callable[[int, bool], LesionNet]:
