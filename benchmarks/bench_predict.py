@@ -1,7 +1,7 @@
-"""Per-image latency of the classifier on this machine: predict (with and without flip TTA),
-predict + Grad-CAM, and the analysis page's whole path from the uploaded file's bytes (decode, predict
-with TTA, Grad-CAM of the top class), p50/p95 over real HAM10000 images (synthetic ones if the data
-is absent).
+"""Per-image latency of the classifier on this machine, at the app's inference precision: predict (with and
+without flip TTA), Grad-CAM through the library (a backward pass), and the analysis page's whole path from
+the uploaded file's bytes (`core.analysis.analyse`: decode, predict with TTA, Grad-CAM of the top class from
+the same forward pass), p50/p95 over real HAM10000 images (synthetic ones if the data is absent).
 
     .venv/bin/python benchmarks/bench_predict.py [--n 40] [--threads 0]
 """
@@ -26,6 +26,7 @@ from core.vision.classifier import Classifier  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.runtime import configure_torch  # noqa: E402
 from core.vision.data import image_path, read_metadata  # noqa: E402
+from core.analysis import HeatmapRequest, analyse  # noqa: E402
 from core.explain.cams import explain_prepared  # noqa: E402
 from core.vision.imaging import decode_image  # noqa: E402
 
@@ -53,30 +54,31 @@ def main() -> None:
     args = parser.parse_args()
     settings = replace(Settings.from_env(), torch_threads=args.threads)
     configure_torch(settings)
-    clf = Classifier.load(settings.model_dir, low_confidence=settings.low_confidence)
+    clf = Classifier.load(settings.model_dir, low_confidence=settings.low_confidence,
+                          precision=settings.inference_precision)
     files, source = images(settings.ham10000_dir, args.n)
     imgs = [decode_image(data).image for data in files]
-    print(f"DermaDesk predict latency — model {clf.meta.version}; {len(imgs)} images from {source}")
+    print(f"DermaDesk predict latency — model {clf.meta.version} ({clf.precision}); {len(imgs)} images from {source}")
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads\n")
 
-    def predict_plus_cam(img, tta=True):
+    def predict_plus_library_cam(img):
         prepared = clf.prepare(img)
-        pred = clf.predict_prepared(prepared, tta=tta)
-        explain_prepared(clf, prepared, "gradcam", pred.predicted)
+        pred = clf.predict_prepared(prepared, tta=True)
+        explain_prepared(clf, prepared, "gradcam++", pred.predicted)
 
     rows = [
         ("predict, no TTA", lambda im: clf.predict(im, tta=False)),
         ("predict, 4-flip TTA (app default)", lambda im: clf.predict(im, tta=True)),
-        ("Grad-CAM alone (top class given)", lambda im: explain_prepared(clf, clf.prepare(im), "gradcam", "mel")),
-        ("predict (TTA) + Grad-CAM", predict_plus_cam),
+        ("Grad-CAM++ through the library (backward pass)", lambda im: explain_prepared(clf, clf.prepare(im), "gradcam++", "mel")),
+        ("predict (TTA) + Grad-CAM++ (two passes)", predict_plus_library_cam),
     ]
     print(f"{'step (one image)':48s} {'p50 ms':>9s} {'p95 ms':>9s} {'n':>4s}")
     for name, fn in rows:
         row(name, timed(fn, imgs), width=48)
-    row("file bytes -> decode + predict (TTA) + Grad-CAM", timed(lambda data: predict_plus_cam(decode_image(data).image), files),
-        width=48)
-
+    request = HeatmapRequest()
+    row("bytes -> analyse(): TTA + Grad-CAM in one pass",
+        timed(lambda data: analyse(decode_image(data), clf, settings, heatmaps=request), files), width=48)
 
 if __name__ == "__main__":
     main()
