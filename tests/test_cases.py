@@ -725,3 +725,33 @@ def test_a_database_file_deleted_or_replaced_while_running_refuses_writes(tmp_da
         assert reopened.create_case(sample_case(3), actor="Dr A").id >= 1
     finally:
         reopened.close()
+
+
+def test_an_unwritable_image_store_refuses_the_save_with_a_message_and_saves_nothing(tmp_data_dir):
+    """Found by the hostile-input campaign: a bare PermissionError reached the save panel and batch code.
+    (Tests run as root here, where permission bits do not stop writes; a file where the folder should be
+    fails the same way, with an OSError from the file system.)"""
+    settings = Settings.from_env()
+    store = CaseStore.open(settings)
+    try:
+        images = settings.image_store
+        if images.exists():
+            import shutil
+
+            shutil.rmtree(images)
+        images.write_bytes(b"not a folder")
+        with pytest.raises(CaseStoreError, match="Cannot write the case's image files.*Nothing was saved"):
+            store.create_case(sample_case(9), actor="Dr A")
+        assert _count(store, CaseRow) == 0
+    finally:
+        store.close()
+
+
+def test_an_uncreatable_data_folder_gives_a_message_not_a_traceback(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    env = {**os.environ, "DERMADESK_DATA_DIR": str(blocker / "data"), "HF_HUB_OFFLINE": "1"}
+    run = subprocess.run([sys.executable, "-m", "core", "cases", "check"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert "Cannot create the data folder" in run.stderr and "Traceback" not in run.stderr

@@ -39,7 +39,12 @@ def create_case_engine(settings: Settings) -> Engine:
             raise CaseStoreError(f"The database driver is not installed: {exc}.") from None
 
     if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CaseStoreError(f"Cannot create the data folder {folder} ({exc.strerror or exc}). Set "
+                                 "DERMADESK_DATA_DIR to a folder you can write to.") from None
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S}, **pool)
 
     @event.listens_for(engine, "connect")

@@ -181,7 +181,18 @@ class CaseStore:
     # --- files ---------------------------------------------------------------------------------
 
     def _write_file(self, relative: str, data: bytes) -> None:
-        """Write `data` to image_store/relative unless an identical (same-hash) file is already there."""
+        """Write `data` to image_store/relative unless an identical (same-hash) file is already there.
+        A folder that cannot be written (permissions, full disk) is reported as a CaseStoreError before
+        anything reaches the database, so nothing half-saved is left behind."""
+        try:
+            self._write_file_unchecked(relative, data)
+        except OSError as exc:
+            raise CaseStoreError(
+                f"Cannot write the case's image files to {self.image_store} ({exc.strerror or exc}). Nothing was "
+                "saved. Check that the folder exists and is writable and that the disk has space "
+                "(DERMADESK_DATA_DIR sets where it lives).") from None
+
+    def _write_file_unchecked(self, relative: str, data: bytes) -> None:
         target = self.image_store / relative
         if target.exists():
             # Refresh the time stamp so an orphan sweep cannot take a file a new case is about to use.
