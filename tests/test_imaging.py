@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from core.vision.imaging import ImageError, decode_image, load_image
-from tests.support import image_bytes, minimal_pdf, png_header_only, skin_like
+from tests.support import HAM_DIR, image_bytes, minimal_pdf, png_header_only, skin_like
 
 
 @pytest.mark.parametrize(
@@ -134,3 +134,30 @@ def test_messages_say_what_is_wrong_without_exception_names():
     with pytest.raises(ImageError, match="oversized metadata block") as oversized:
         decode_image(_png(64, 64, big))
     assert "Error" not in str(oversized.value)
+
+
+@pytest.mark.skipif(not (HAM_DIR / "metadata.csv").is_file(), reason="../shared/data/ham10000 not present")
+def test_bit_flipped_jpegs_that_still_decode_carry_a_damage_note():
+    """Found by the hostile-input campaign: bit-flipped JPEGs decoded silently and were classified with
+    confidence. Strict libjpeg-turbo decoding catches most of them; clean images are never flagged."""
+    import random
+
+    from core.vision.imaging import DAMAGED_JPEG_NOTE
+
+    clean = sorted((HAM_DIR / "images").glob("*.jpg"))[:20]
+    assert not any(DAMAGED_JPEG_NOTE in decode_image(p.read_bytes()).notes for p in clean)
+    data = clean[0].read_bytes()
+    start = data.index(b"\xff\xda") + 20  # inside the entropy-coded scan
+    rng = random.Random(0)
+    decoded = flagged = 0
+    for _ in range(40):
+        damaged = bytearray(data)
+        for _ in range(3):
+            damaged[rng.randrange(start, len(damaged) - 2)] ^= 1 << rng.randrange(8)
+        try:
+            result = decode_image(bytes(damaged))
+        except ImageError:
+            continue
+        decoded += 1
+        flagged += DAMAGED_JPEG_NOTE in result.notes
+    assert decoded >= 30 and flagged >= 8, (decoded, flagged)

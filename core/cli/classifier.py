@@ -96,9 +96,13 @@ def _decode_all(paths: list[Path], settings, workers: int = 2, ahead: int = 32):
 def _settle(item, error_type):
     path, future = item
     try:
-        yield path, future.result()
+        decoded = future.result()
     except error_type as exc:
         _err(f"skipped {path.name}: {exc}")
+        return
+    for note in decoded.notes:  # e.g. a damaged JPEG that still decoded: analysed, with a warning
+        _err(f"note: {_printable(path.name)}: {note}")
+    yield path, decoded
 
 
 def _analyses(args: argparse.Namespace, classifier, paths: list[Path], heatmaps, details: dict, ids: dict[Path, str]):

@@ -107,6 +107,8 @@ def decode_image(data: bytes, *, max_pixels: int = 40_000_000, min_side: int = 3
     except MemoryError:
         raise ImageError("The image is too large to decode on this machine.")
 
+    if fmt == "JPEG":
+        notes.extend(_jpeg_damage(data))
     rgb = _to_rgb(img, notes)
     if min(rgb.size) < min_side:
         raise ImageError(
@@ -115,6 +117,29 @@ def decode_image(data: bytes, *, max_pixels: int = 40_000_000, min_side: int = 3
         )
     return DecodedImage(image=without_metadata(rgb), source_format=fmt, original_mode=original_mode,
                         notes=tuple(notes))
+
+
+DAMAGED_JPEG_NOTE = ("The JPEG data is damaged in places (the decoder had to patch over corrupt data), so parts "
+                     "of the image may be garbled and the model's output may not be reliable. Look at the image, "
+                     "and export it again from the original if you can.")
+
+
+def _jpeg_damage(data: bytes) -> list[str]:
+    """A note when libjpeg-turbo (simplejpeg, strict mode) reports corrupt entropy-coded data that Pillow
+    decodes without a word: bit errors in a JPEG garble blocks of pixels silently. Measured on 57 copies of a
+    HAM10000 image with 3 flipped bits each that Pillow decoded: 13 of the 17 with more than 5 % of pixels
+    visibly changed were caught (and 2 of the 40 with less), so a clean decode does not prove an intact file."""
+    import simplejpeg
+
+    try:
+        _, _, colorspace, _ = simplejpeg.decode_jpeg_header(data)
+        if colorspace not in ("YCbCr", "Gray", "RGB"):
+            return []  # CMYK and YCCK: not what strict decoding checks here
+        simplejpeg.decode_jpeg(data, colorspace="RGB" if colorspace != "Gray" else "GRAY", fastdct=True,
+                               fastupsample=True, strict=True)
+    except ValueError:
+        return [DAMAGED_JPEG_NOTE]
+    return []
 
 
 _IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
