@@ -40,8 +40,13 @@ WARM_UP_DELAY_LIMIT_S = 20.0  # pages without the classifier (chat) do not hold 
 def warm_up() -> threading.Thread:
     """Load the red-flag filter's embedding model in the background once per server process, so that the
     first note or chat message is not kept waiting for it (a few seconds)."""
+    import pandas  # noqa: F401  (see below)
+
     from core.triage.semantic import default_matcher
 
+    # pandas is imported here, before the thread starts: the thread's transformers import and the page's
+    # plotly chart both import it, and two threads importing it at once left one with a partially
+    # initialised module ("module 'pandas' has no attribute 'Series'", seen in the quiz page's test).
     def load() -> None:
         _CLASSIFIER_LOADED.wait(WARM_UP_DELAY_LIMIT_S)
         default_matcher()

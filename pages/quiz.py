@@ -3,6 +3,8 @@ images with the ground truth, the model's view and the passage to read afterward
 import streamlit as st
 
 from core.analysis import HeatmapRequest
+from core.cases import CaseStoreError
+from core.cases.quiz_history import QuizAnswer, QuizHistory
 from core.config import CLASS_NAMES
 from core.explain import figures
 from core.quiz import draw, grade
@@ -10,6 +12,7 @@ from core.quiz.images import CLASS_DOCUMENTS, pick_images
 from core.vision.data import DataError, image_path
 from dashboard import components as ui
 from dashboard import resources
+from dashboard.cases_ui import case_store, current_user
 
 QUESTIONS_PER_ROUND = 5
 
@@ -17,22 +20,42 @@ st.title("Trainee quiz")
 st.caption("Questions are written from the knowledge base's own sentences; every answer shows the passage it "
            "comes from. For learning, not for clinical decisions.")
 settings = resources.settings()
+user = current_user()
+store = case_store()
+history = QuizHistory(store) if store is not None and user else None
+if history is None:
+    st.caption("Enter your name in the sidebar to keep your score history; the next quiz then leans towards "
+               "the topics you miss.")
 score = st.session_state.setdefault("quiz_score", {"right": 0, "asked": 0})
 score_slot = st.sidebar.empty()
 
 
-def record_score(right: int, asked: int) -> None:
-    score["right"] += right
-    score["asked"] += asked
+def record_score(answers: list[QuizAnswer]) -> None:
+    """Count the answers in this session's score and, with a name given, in the trainee's history."""
+    score["right"] += sum(a.correct for a in answers)
+    score["asked"] += len(answers)
     score_slot.metric("Quiz score this session", f"{score['right']} / {score['asked']}")
+    if history is not None and answers:
+        try:
+            history.record(user, answers)
+        except CaseStoreError as exc:
+            st.warning(f"Your answers were marked but not saved to your history: {exc}")
 
 
-record_score(0, 0)
+record_score([])
 knowledge_tab, image_tab = st.tabs(["Knowledge questions", "Image quiz"])
 
 with knowledge_tab:
     round_number = st.session_state.setdefault("quiz_round", 0)
-    questions = draw(resources.quiz_bank(str(settings.kb_dir), 0), QUESTIONS_PER_ROUND, seed=round_number)
+    bank = resources.quiz_bank(str(settings.kb_dir), 0)
+    if f"quiz-questions-{round_number}" not in st.session_state:
+        # Drawn once per round (weighted to the trainee's weak topics), so recording the answers, which
+        # changes the weights, does not change the questions on screen.
+        weights = history.topic_weights(user) if history is not None else None
+        st.session_state[f"quiz-questions-{round_number}"] = [
+            q.question_id for q in draw(bank, QUESTIONS_PER_ROUND, seed=round_number, topic_weights=weights)]
+    by_id = {q.question_id: q for q in bank}
+    questions = [by_id[i] for i in st.session_state[f"quiz-questions-{round_number}"] if i in by_id]
     if not questions:
         st.warning("The knowledge base holds no document the quiz can ask about.")
     with st.form(f"knowledge-round-{round_number}"):
@@ -43,12 +66,21 @@ with knowledge_tab:
         grades = [grade(q, answers[q.question_id] or "") for q in questions]
         if not st.session_state.get(f"scored-{round_number}"):
             st.session_state[f"scored-{round_number}"] = True
-            record_score(sum(g.correct for g in grades), len(grades))
+            record_score([QuizAnswer("knowledge", q.topic, q.question_id, g.correct) for q, g in zip(questions, grades)])
         for n, result in enumerate(grades, 1):
             (st.success if result.correct else st.error)(f"{n}. {ui.escape_markdown(result.feedback)}")
     if st.button("New questions"):
         st.session_state["quiz_round"] = round_number + 1
         st.rerun()
+
+if history is not None:
+    with st.sidebar.expander("Your score history"):
+        scores = history.scores(user)
+        if not scores:
+            st.caption("No answers recorded yet.")
+        for topic in scores:
+            st.markdown(f"{'**weak:** ' if topic.weak else ''}{ui.escape_markdown(topic.topic)}: "
+                        f"{topic.right} / {topic.asked} right")
 
 with image_tab:
     model = resources.classifier()
@@ -83,7 +115,7 @@ with image_tab:
     elif revealed:
         if not st.session_state.get(f"image-scored-{image_number}"):
             st.session_state[f"image-scored-{image_number}"] = True
-            record_score(int(guess == record.dx), 1)
+            record_score([QuizAnswer("image", record.dx, record.image_id, guess == record.dx)])
         verdict = "Correct" if guess == record.dx else f"Not quite: you said {guess} ({CLASS_NAMES[guess]})"
         (answer_col.success if guess == record.dx else answer_col.error)(
             f"{verdict}. Ground truth: **{record.dx} — {CLASS_NAMES[record.dx]}** (HAM10000 label).")

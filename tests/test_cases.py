@@ -111,10 +111,10 @@ def test_migrations_from_empty_build_exactly_the_model_schema(store):
     from alembic.runtime.migration import MigrationContext
 
     tables = set(inspect(store.engine).get_table_names())
-    assert {"cases", "case_images", "predictions", "audit_events", "alembic_version"} <= tables
+    assert {"cases", "case_images", "predictions", "audit_events", "quiz_answers", "alembic_version"} <= tables
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert context.get_current_heads() == ("0002",)
+        assert context.get_current_heads() == ("0003",)
         assert compare_metadata(context, Base.metadata) == []
     # Down to nothing and back up again.
     downgrade(store.engine)
@@ -755,3 +755,24 @@ def test_an_uncreatable_data_folder_gives_a_message_not_a_traceback(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert "Cannot create the data folder" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_quiz_history_keeps_each_trainees_scores_and_weak_topics(store):
+    from core.cases.quiz_history import QuizAnswer, QuizHistory
+
+    history = QuizHistory(store)
+    history.record("Trainee A", [QuizAnswer("knowledge", "lesions", f"q{i}", i == 0) for i in range(4)]
+                   + [QuizAnswer("knowledge", "rules", "r1", True), QuizAnswer("image", "mel", "ISIC_1", False)])
+    history.record("Trainee B", [QuizAnswer("knowledge", "lesions", "q9", True)])
+    scores = {t.topic: t for t in history.scores("Trainee A")}
+    assert (scores["lesions"].asked, scores["lesions"].right) == (4, 1) and scores["lesions"].weak
+    assert (scores["rules"].asked, scores["rules"].right) == (1, 1) and not scores["rules"].weak  # too few answers
+    assert scores["mel"].asked == 1
+    weights = history.topic_weights("Trainee A")
+    assert set(weights) == {"lesions", "rules"}  # the image answers do not weigh knowledge topics
+    assert weights["lesions"] > 1.0 > weights["rules"]
+    assert [t.topic for t in history.scores("Trainee B")] == ["lesions"]
+    with pytest.raises(CaseInputError):
+        history.record("", [QuizAnswer("knowledge", "lesions", "q1", True)])
+    with pytest.raises(CaseInputError, match="Unknown quiz kind"):
+        history.record("Trainee A", [QuizAnswer("essay", "lesions", "q1", True)])

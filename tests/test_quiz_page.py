@@ -60,3 +60,30 @@ def test_image_quiz_reveals_truth_model_view_and_reading():
     assert any("where the model found evidence" in c for c in captions)
     assert any(e.label.startswith("Read: ") for e in at.expander)
     assert at.sidebar.metric[0].value.endswith("/ 1")
+
+
+def test_named_trainees_answers_are_kept_and_weak_topics_weigh_the_next_round(tmp_path, monkeypatch):
+    from core.cases import CaseStore
+    from core.cases.quiz_history import QuizHistory
+
+    monkeypatch.setenv("DERMADESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DERMADESK_USER", "Trainee T")
+    at = _quiz()
+    radios = [r for r in at.radio if r.label.startswith("**")]
+    expected = draw(build_bank(load_documents(Settings().kb_dir).documents, seed=0), 5, seed=0)
+    for radio, q in zip(radios, expected):
+        radio.set_value(next(c for c in q.choices if c != q.answer))  # all wrong
+    _button(at, "Check my answers").click().run()
+    assert not at.exception, at.exception
+    store = CaseStore.open(Settings.from_env())
+    try:
+        history = QuizHistory(store)
+        scores = {t.topic: t for t in history.scores("Trainee T")}
+        assert sum(t.asked for t in scores.values()) == 5 and sum(t.right for t in scores.values()) == 0
+        weights = history.topic_weights("Trainee T")
+        assert all(w > 1.0 for w in weights.values())  # missed topics weigh more than unseen ones (1.0)
+    finally:
+        store.close()
+    # The questions on screen did not change when the answers were recorded.
+    assert [r.label for r in at.radio if r.label.startswith("**")] == [r.label for r in radios]
+    assert any("Your score history" == e.label for e in at.sidebar.expander)

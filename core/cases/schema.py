@@ -147,3 +147,18 @@ class AuditRow(Base):
     details: Mapped[dict] = mapped_column(JSON)
 
 
+
+
+class QuizAnswerRow(Base):
+    """One answer a trainee gave in the quiz: the per-user score history and its weak topics."""
+
+    __tablename__ = "quiz_answers"
+    __table_args__ = (CheckConstraint(_in("kind", ("knowledge", "image")), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(MAX_NAME_CHARS), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16))
+    topic: Mapped[str] = mapped_column(String(64))  # knowledge-base area, or the HAM10000 class shown
+    question_id: Mapped[str] = mapped_column(String(255))
+    correct: Mapped[bool] = mapped_column(Boolean)

@@ -164,6 +164,11 @@ class CaseStore:
                 "running. Nothing was saved, so that it cannot vanish with the old file. Restore the file (for "
                 "example from a backup) or restart DermaDesk to start a new, empty database.")
 
+    def run(self, work: Callable[[Session], T], *, write: bool) -> T:
+        """`work(session)` in one transaction with this store's retries and checks, for the repositories of
+        other tables that share the database (the quiz history)."""
+        return self._run(work, write=write)
+
     def _run(self, work: Callable[[Session], T], *, write: bool) -> T:
         maker = self._writes if write else self._reads
         if write:
