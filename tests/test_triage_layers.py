@@ -155,3 +155,27 @@ def test_triage_cli_findings_name_their_layer():
     payload = json.loads(result.stdout)
     assert payload["level"] == "emergency"
     assert all(f["layer"] in {"rules", "physiology", "presentation"} for f in payload["findings"])
+
+
+# --- wording found missing on the tuning set (the fixes are general; the blind set was not looked at) ----
+
+
+@pytest.mark.parametrize("text, level", [
+    # A negated verb negates its own clause only ...
+    ("Back from Ghana 10 days, didn't take malaria tablets, fevers and shakes every night, now yellow eyes", "emergency"),
+    ("It doesn't hurt or anything, it's just that the mole is much bigger than last year", "urgent"),
+    # ... while a negated "have" still reaches a list of findings.
+    ("She doesn't have fever, rash or headache, just a sore throat", "routine"),
+    ("No fever, rash or stiff neck; mild sore throat for two days", "routine"),
+    # Orbital cellulitis in lay words.
+    ("My eyelid is massive and red, my eye is pushing forward and it hurts so much to move my eye", "emergency"),
+    ("Swollen eyelid after a bite, and now her vision is blurry on that side and she can't move it properly to look up", "emergency"),
+    # Skin failure and sepsis described, not named.
+    ("Sheets of epidermis slid off the back leaving moist red dermis; buccal mucosa and lips are eroded", "emergency"),
+    ("His pressure sore smells; today he doesn't know where he is, which is new, and the catheter bag has had nothing in it since yesterday", "emergency"),
+    # A single pigmented macule that changes is a lesion, not a rash.
+    ("Pigmented macule on the hard palate; it has enlarged and become darker over 4 months", "urgent"),
+    ("Widespread erythematous macules on the trunk after amoxicillin, itchy, no mucosal involvement, well in herself", "routine"),
+])
+def test_new_wordings_found_on_the_tuning_set(text, level):
+    assert assess(text).level == level

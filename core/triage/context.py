@@ -33,6 +33,16 @@ _SOMEONE_ELSES_PAST = re.compile(
     r"brother|sister|husband|wife|partner)(?:'s)?\b[^.;!?\n]{0,60}?\b(?:had|was|were|got|died|passed away|caught|suffered)\b"
     r"|\blast (?:year|summer|winter|spring|autumn|month)\b", re.IGNORECASE)
 _NEGATION_WINDOW_WORDS = 6  # NegEx-style scope: a cue reaches at most this many words ahead
+# A negated verb ("didn't take the tablets", "doesn't hurt", "wasn't there") negates its own clause, which a
+# comma or "and <new subject>" ends: "didn't take malaria tablets, fevers every night" reports fevers. A
+# negated "have", "feel", "report"... introduces a list of findings and keeps its reach ("doesn't have
+# fever, rash or headache"), as "no", "without" and "denies" do.
+_VERB_NEGATION = re.compile(r"^(?:not|dont|doesnt|didnt|isnt|wasnt|hasnt|havent|wont|cant|cannot|n't|never)$", re.IGNORECASE)
+_LIST_VERB_AFTER = re.compile(
+    r"\s*(?:\w+\s+)?(?:have|has|had|got|get|getting|feel|felt|feeling|report\w*|complain\w*|show\w*|notice\w*|see|seen|"
+    r"seem\w*|look\w*|experienc\w*|suffer\w*|any|a|an)\b", re.IGNORECASE)
+_CLAUSE_JOIN = re.compile(r",|\band\s+(?=(?:it|it's|its|he|she|they|i|we|the|his|her|my|now|then|today|since)\b)",
+                          re.IGNORECASE)
 _HISTORY_MARKER = re.compile(
     r"\bin (?:19|20)\d\d\b|\b(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|several|many|some)\s+(?:years?|yrs?|decades?)\s+ago\b"
     r"|\bas an? (?:child|kid|baby|teenager|teen|toddler|student)\b|\bin (?:my|his|her|their) (?:childhood|teens|twenties|youth)\b"
@@ -144,6 +154,15 @@ class TextContext:
                 continue
             self.negation_cues.append((cue_start, cue_end))
         self.cue_ends = [e for _, e in self.negation_cues]
+        joins = [m.start() for m in _CLAUSE_JOIN.finditer(text)]
+        self.cue_reach: list[int] = []  # where each cue's scope ends at the latest (before clause and window)
+        for cue_start, cue_end in self.negation_cues:
+            verbal = _VERB_NEGATION.match(text[cue_start:cue_end].replace("\u2019", "'"))
+            if verbal and not _LIST_VERB_AFTER.match(text, cue_end):
+                j = bisect.bisect_right(joins, cue_end)
+                self.cue_reach.append(joins[j] if j < len(joins) else len(text))
+            else:
+                self.cue_reach.append(len(text))
         self.history_markers = [m.span() for m in _HISTORY_MARKER.finditer(text)]
         self.history_marker_starts = [s for s, _ in self.history_markers]
         self.settled_markers = [m.span() for m in _SETTLED_MARKER.finditer(text)]
@@ -187,19 +206,21 @@ class TextContext:
             cue_start, cue_end = self.negation_cues[i]
             if cue_start < clause_start or self._words_between(cue_end, start) > _NEGATION_WINDOW_WORDS:
                 break
-            return True
+            if start < self.cue_reach[i]:
+                return True
+            i -= 1  # a negated verb's clause ended before the mention; an earlier cue may still reach it
         return bool(_POST_NEGATION.match(self.text[end:min(clause_end, end + 40)]))
 
     def negated_spans(self, start: int, end: int) -> list[tuple[int, int]]:
         """The stretches of text[start:end] that negation cues cover (cue to the end of its scope)."""
         out = []
         cue_starts = [c for c, _ in self.negation_cues]
-        for cue_start, cue_end in self.negation_cues[bisect.bisect_left(cue_starts, start):
-                                                     bisect.bisect_left(cue_starts, end)]:
+        first, last = bisect.bisect_left(cue_starts, start), bisect.bisect_left(cue_starts, end)
+        for (cue_start, cue_end), reach in zip(self.negation_cues[first:last], self.cue_reach[first:last]):
             _, clause_end = self._clause(self.negation_breaks, cue_start, len(self.text))
             w = bisect.bisect_left(self.word_starts, cue_end) + _NEGATION_WINDOW_WORDS
             scope_end = self.word_starts[w] if w < len(self.word_starts) else len(self.text)
-            out.append((cue_start, min(scope_end, clause_end, end)))
+            out.append((cue_start, min(scope_end, clause_end, end, reach)))
         return out
 
     def only_past(self, start: int, end: int) -> bool:

@@ -38,7 +38,9 @@ _DRUG = (r"(?:allopurinol|zyloprim|carbamazepine|tegretol|oxcarbazepine|trilepta
 _LESION = (r"(?:moles?|na?evus|na?evi|freckles?|lentig\w*|birth ?marks?|lesions?|lumps?|nodules?|bumps?|papule|"
            r"growths?|(?<!cold )sores?|ulcers?|scabs?|spot|mark|"
            r"(?:pigmented|dark|brown|black|blue|pink|red|scaly|crusted|keratotic|shiny|pearly|fleshy|rough|flat|raised)\s+"
-           r"(?:areas?|marks?|spots?|patch(?:es)?))")
+           r"(?:areas?|marks?|spots?|patch(?:es)?)|"
+           # a single pigmented macule or a "patch on the back" is a lesion; "erythematous macules" are a rash
+           r"pigmented\s+(?:macule|papule|band|streak|stripe|line)|patch\s+on\s+(?:the|his|her|my|their)\s+\w+)")
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,10 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\bfloppy\b", r"\bdelirium\b|\bdelirious\b", r"\bnot making sense\b",
        r"\b(?:altered|reduced|decreased|impaired)\s+(?:mental state|consciousness|conscious level|level of consciousness|GCS)\b",
        r"\bGCS\s*(?:of\s*)?(?:[3-9]|1[0-4])\b", r"\b(?:acting|behaving)\s+(?:strangely|oddly|differently)\b",
-       r"\bhard to (?:wake|rouse)\b", r"\b(?:very|really|unusually|abnormally|so)\s+sleepy\b"),
+       r"\bhard to (?:wake|rouse)\b", r"\b(?:very|really|unusually|abnormally|so)\s+sleepy\b",
+       r"\b(?:doesn't|does not|doesnt|didn't|didnt|can't|cannot)\s+(?:know|tell|recogni[sz]e)\s+(?:where\s+(?:he|she|they|i)\s+(?:is|are|am|was)\b|"
+       r"who\s+(?:i|we|he|she|they)\s+(?:am|are|is)\b|what day it is\b|(?:me|us|her|him)\b)",
+       r"\b(?:talk\w*|speak\w*|talks)\s+(?:strange|strangely|nonsense|gibberish)\b"),
     _f("mottled", "mottled / ashen / cyanosed skin", r"\bmottl\w*\b", r"\bashen\b", r"\bcyanos\w*\b|\bcyanotic\b",
        r"\b(?:blue|grey|gray)\s+(?:lips|tinge)\b", r"\blips\s+(?:are\s+|is\s+|turning\s+|went\s+)?blue\b"),
     _f("cold_peripheries", "cold hands and feet",
@@ -203,7 +208,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\bflat\s+(?:atypical\s+)?targets?\b"),
     # --- mucosa and skin failure -------------------------------------------------------------------
     _f("mucosa_oral", "mouth or lip erosions",
-       r"\b(?:mouth|oral|buccal|lips?|tongue|gums?)\s+(?:\w+\s+){0,3}?(?:ulcer\w*|sores|erosions?|blisters|raw|crust\w*|bleeding)",
+       r"\b(?:mouth|oral|buccal|lips?|tongue|gums?)\s+(?:\w+\s+){0,3}?(?:ulcer\w*|sores|erosions?|eroded|blisters|raw|crust\w*|bleeding)",
        r"\b(?:ulcer\w*|sores|erosions?|blisters|mucositis|crust\w*|bleeding)\s+(?:\w+\s+){0,3}?(?:in|on|inside|of|around)\s+(?:the\s+|his\s+|her\s+|my\s+|their\s+)?(?:mouth|lips?|tongue|gums|oral)\b",
        r"\b(?:ulcer\w*|sores|erosions?|blisters)\s+(?:\w+\s+){0,2}?inside\s+(?:of\s+)?(?:the\s+|his\s+|her\s+|my\s+|their\s+)?cheeks?\b",
        r"\b(?:ulcerated|eroded|blistered|blistering|crusted|crusty|bleeding|raw|ha?emorrhagic)\s+(?:and\s+\w+\s+)?(?:lips?|mouth|gums?|tongue|(?:buccal|oral)\s+mucosa)\b",
@@ -220,6 +225,8 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:ulcer\w*|erosions?|sores|blisters)\s+(?:\w+\s+){0,4}?(?:on|in|of|around)\s+(?:the\s+|his\s+|her\s+|my\s+)?(?:privates|private parts|down below)\b",
        r"\b(?:mouth|oral|lips?)\s+(?:and|&|\+|/)\s+(?:the\s+)?(?:genitals?|genitalia|genital area|privates|private parts|vulva|vagina|penis)\b"),
     _f("skin_detachment", "skin detachment / sloughing", r"\bslough\w*\b", r"\bin (?:large\s+)?sheets\b",
+       r"\bsheets\s+of\s+(?:skin|epidermis)\b", r"\b(?:exposed|moist|raw|weeping)\s+(?:red\s+)?dermis\b",
+       r"\b(?:skin|epidermis)\s+(?:\w+\s+){0,3}?(?:slid|slides|sliding|peeled|peels|wrinkled|wrinkles)\s+(?:off|away)\b",
        r"\b(?:epidermal|skin)\s+detach\w*\b", r"\bdetach\w*\s+(?:of\s+)?(?:the\s+)?(?:epidermis|skin)\b", r"\bdenuded\b",
        r"\bskin\s+(?:\w+\s+){0,2}?(?:comes?|coming|came|falls?|falling|fell|slides?|sliding|slid|lifts?|lifting)\s+(?:off|away)\b",
        r"\bskin\s+(?:\w+\s+)?(?:peels?|peeling|rubs?|rubbing)\s+(?:off|away)\s+(?:when|with|if|on)\s+(?:\w+\s+)?(?:touch\w*|rubb\w*|press\w*|pressure)",
@@ -376,13 +383,20 @@ _FEATURE_LIST: tuple[Feature, ...] = (
     _f("periorbital_swelling", "swollen eyelids / periorbital swelling",
        r"\b(?:swollen|puffy|swelling of (?:the\s+)?)\s*(?:\w+\s+)?eye ?lids?\b", r"\beye ?lids?\s+(?:\w+\s+){0,3}?(?:swollen|swelling|puffy)\b",
        r"\b(?:peri-?orbital|pre-?septal|peri-?ocular)\s+(?:swelling|cellulitis|o?edema|redness)\b",
-       r"\bswelling around (?:the|his|her|my) eyes?\b", r"\beye (?:is |has )?swollen shut\b", r"\bswollen eye\b"),
+       r"\bswelling around (?:the|his|her|my) eyes?\b", r"\beye (?:is |has )?swollen shut\b", r"\bswollen eye\b",
+       r"\beye ?lids?\s+(?:is\s+|are\s+)?(?:\w+\s+){0,2}?(?:massive|huge|enormous|ballooned)\b",
+       r"\b(?:swelling|redness|red)\s+(?:\w+\s+){0,4}?(?:to|into|onto|up to|round|around)\s+(?:the |his |her |my )?eye ?lids?\b",
+       r"\bswelling\s+(?:\w+\s+){0,2}?(?:closing|shutting)\s+(?:the |his |her |my )?eyes?\b"),
     _f("orbital_signs", "painful eye movement, double vision or bulging eye",
        r"\bpain\w*\s+(?:on|with)\s+(?:eye\s+)?movement\w*\b", r"\bpainful eye movements?\b",
        r"\bhurts to move (?:the |his |her |my )?eyes?\b", r"\bdouble vision\b|\bdiplopia\b|\bsee(?:s|ing)? double\b", r"\bproptos\w*\b",
        r"\b(?:bulging|protruding)\s+eye\b|\beye\s+(?:is\s+)?(?:bulging|protruding|pushed forward)\b",
        r"\b(?:reduced|loss of|decreased|worsening)\s+(?:vision|visual acuity)\b", r"\bophthalmopleg\w*\b",
-       r"\b(?:can't|cannot|unable to)\s+(?:move|open)\s+(?:the\s+|his\s+|her\s+|my\s+)?eye\b"),
+       r"\b(?:can't|cannot|unable to)\s+(?:move|open)\s+(?:the\s+|his\s+|her\s+|my\s+)?eye\b",
+       r"\bhurts?\s+(?:\w+\s+){1,3}?to\s+move\s+(?:the |his |her |my )?eyes?\b",
+       r"\b(?:can't|cannot|can not|unable to)\s+move\s+it\s+(?:properly|to look|up|down|sideways)\b",
+       r"\beyes?\s+(?:is\s+|are\s+)?(?:pushing|pushed|sticking|coming|bulging)\s+(?:forward|out)\b|\beye\s+is\s+bulging\b",
+       r"\b(?:blurr?y|blurred)\s+vision\b|\bvision\s+(?:is\s+)?(?:\w+\s+)?(?:blurr?y|blurred)\b|\b(?:things|everything)\s+(?:look|looks|looking)\s+blurr?y\b"),
     _f("immunosuppressed", "immunosuppression",
        r"\btransplant\w*\b", r"\btacrolimus\b", r"\bcicl?osporin\b|\bcyclosporin\w*\b", r"\bmycophenol\w*\b|\bMMF\b",
        r"\bazathioprine\b", r"\bmethotrexate\b", r"\b(?:adalimumab|infliximab|etanercept|certolizumab|golimumab|ustekinumab|secukinumab|ixekizumab|rituximab|tocilizumab|abatacept|dupilumab|vedolizumab)\b",

@@ -43,7 +43,9 @@ _URINE_RATE = re.compile(r"\b(?:uo|u/o|urine\s*output|urine)\s*(?:of|is|was|=|:|
 _URINE_NONE = re.compile(r"\b(?:no|not\s+passed\s+(?:any\s+)?|hasn't\s+passed\s+(?:any\s+)?|hasnt\s+passed\s+(?:any\s+)?|nothing\s+in\s+(?:the|his|her|their)\s+(?:catheter\s+)?bag|"
                          r"no\s+wet|dry)\s*(?:urine|wee|pee|nappies|nappy|diapers?|output)?\b[^.;\n]{0,40}?\b(?:(?:for|in)\s+(?:the\s+)?(?:last\s+|past\s+)?)?(\d{1,2})\s*(?:h|hrs?|hours?)\b"
                          r"|\b(?:no|not\s+passed)\s+(?:urine|wee|pee)\s+since\s+(?:yesterday|last night|this morning)\b"
-                         r"|\bnothing\s+in\s+(?:the|his|her|their)\s+(?:catheter\s+)?bag\s+since\s+(?:yesterday|last night)\b")
+                         r"|\bnothing\s+in\s+(?:the|his|her|their)\s+(?:catheter\s+)?bag\s+since\s+(?:yesterday|last night)\b"
+                         r"|\b(?:catheter\s+)?bag\s+(?:has\s+had|had|has)\s+nothing\s+in\s+(?:it\s+)?since\s+(?:yesterday|last night)\b"
+                         r"|\b(?:hasn't|hasnt|has not|haven't|havent|not)\s+(?:been\s+for\s+|had\s+|done\s+)?an?\s+(?:wee|pee)\s+since\s+(?:yesterday|last night)\b")
 _WEIGHT = re.compile(r"\b(\d{2,3})\s*kg\b")
 _NEWS = re.compile(r"\bnews\s*2?\s*(?:score\s*)?(?:of|is|was|=|:)?\s*(\d{1,2})\b")
 _GCS = re.compile(r"\bgcs\s*(?:of|is|was|=|:)?\s*(\d{1,2})\b")
