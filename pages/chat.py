@@ -24,6 +24,9 @@ if case and use_case:
                f"({case.probabilities[case.predicted]:.0%}).")
 
 history = st.session_state.setdefault("chat_history", [])
+STARTERS = ("What are the ABCDE warning signs of melanoma?", "When is a mole an urgent referral under NICE NG12?",
+            "How do I tell a seborrhoeic keratosis from a melanoma on dermoscopy?",
+            "What does a Grad-CAM heatmap not show?")
 
 
 def render(turn: dict, position: int) -> None:
@@ -45,8 +48,12 @@ def render(turn: dict, position: int) -> None:
 for position, turn in enumerate(history):
     render(turn, position)
 
+def _ask_starter(text: str) -> None:
+    st.session_state["chat_pending"] = text
+
+
 question = st.chat_input("Ask about lesions, dermoscopy, melanoma rules, emergencies, the model…",
-                         max_chars=MAX_TEXT_CHARS)
+                         max_chars=MAX_TEXT_CHARS) or st.session_state.pop("chat_pending", None)
 if question is not None:
     if not question.strip():
         st.warning("Type a question first.")
@@ -62,3 +69,11 @@ if question is not None:
             history.append({"role": "assistant", "answer": answer, "question": question,
                             "digest": hashlib.sha256(question.encode()).hexdigest()[:12]})
             render(history[-1], len(history) - 1)
+
+if not history:
+    st.caption("Try one of these, or ask your own:")
+    for column, starter in zip(st.columns(len(STARTERS)), STARTERS):
+        column.button(starter, key=f"starter-{starter}", on_click=_ask_starter, args=(starter,))
+elif st.button("Clear the conversation", icon=":material/delete_sweep:"):
+    history.clear()
+    st.rerun()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.analysis import CurrentCase
-from core.knowledge.chat import ESCALATION, REFUSAL, ask, case_query
+from core.knowledge.chat import ESCALATION, REFUSAL, SCOPE, ask, case_query
 from core.knowledge.chat_eval import evaluate, load_eval_items, missing_must_groups
 from core.knowledge.documents import load_documents
 from core.knowledge.index import KnowledgeIndex
@@ -86,7 +86,7 @@ def test_empty_question_is_rejected_with_a_message(mini_index: KnowledgeIndex) -
 def test_out_of_scope_and_injection_are_refused(mini_index: KnowledgeIndex, question: str, reason: str | None) -> None:
     answer = ask(question, index=mini_index)
     assert answer.refused
-    assert answer.answer.endswith(REFUSAL)
+    assert REFUSAL in answer.answer and answer.answer.endswith(SCOPE)
     assert answer.citations == []
     if reason:
         assert answer.refusal_reason == reason
@@ -241,3 +241,13 @@ def test_cli_ask_jsonl_survives_a_lone_surrogate(mini_data_dir: Path, tmp_path: 
     result = _cli("ask", "--jsonl", str(questions), data_dir=mini_data_dir)
     assert result.returncode == 0, result.stderr
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["bad", "next"]
+
+
+def test_answers_keep_one_spelling_of_words_the_knowledge_base_spells_both_ways():
+    from core.knowledge.chat import drop_spelling_variants
+
+    assert (drop_spelling_variants("A tan colour (color), a thick tumour (tumor), 2 millimetres (millimeters) deep.")
+            == "A tan colour, a thick tumour, 2 millimetres deep.")
+    assert drop_spelling_variants("Squamous cell carcinoma (SCC) and the Nikolsky sign (skin shearing).") == \
+        "Squamous cell carcinoma (SCC) and the Nikolsky sign (skin shearing)."
+

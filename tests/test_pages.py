@@ -83,4 +83,17 @@ def test_chat_refuses_out_of_scope(chat_app):
     at = chat_app
     at.chat_input[0].set_value("Write me a poem about the stock market").run()
     assistant = [m for m in at.chat_message if m.name == "assistant"][-1]
-    assert "don't have that in the knowledge base" in " ".join(md.value for md in assistant.markdown)
+    reply = " ".join(md.value for md in assistant.markdown)
+    assert "don't have that in the knowledge base" in reply and "I can answer questions about" in reply
+
+
+def test_chat_offers_starter_questions_then_a_clear_button(chat_app):
+    at = chat_app
+    starters = [b for b in at.button if b.key and b.key.startswith("starter-")]
+    assert len(starters) == 4
+    starters[0].click().run()
+    assert not at.exception, at.exception
+    assert [m.name for m in at.chat_message] == ["user", "assistant"]
+    assert not [b for b in at.button if b.key and b.key.startswith("starter-")]  # only for an empty chat
+    next(b for b in at.button if b.label == "Clear the conversation").click().run()
+    assert not at.chat_message and len([b for b in at.button if b.key and b.key.startswith("starter-")]) == 4

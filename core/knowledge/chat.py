@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from core.analysis import CurrentCase
 
 REFUSAL = "I don't have that in the knowledge base."
+SCOPE = ("I can answer questions about skin lesions and their dermoscopy, skin-cancer referral, staging and "
+         "follow-up rules, skin emergencies, sun protection, skin biopsy and Mohs surgery, and how DermaDesk's "
+         "model and heatmaps work.")
 ESCALATION = {
     "emergency": "This message describes red flags that need emergency care now: call the local emergency "
                  "number or go to the emergency department. Background from the knowledge base follows.",
@@ -207,7 +210,7 @@ def ask(
     question = question.strip()[:MAX_QUESTION_CHARS]
 
     def refuse(reason: str, retrieved: Sequence[Passage] = ()) -> Answer:
-        text = f"{ESCALATION[triage_level]} {REFUSAL}" if triage_level in ESCALATION else REFUSAL
+        text = f"{ESCALATION[triage_level]} {REFUSAL}" if triage_level in ESCALATION else f"{REFUSAL} {SCOPE}"
         return Answer(text, [], True, triage_level, assessment, reason, tuple(retrieved))
 
     violation = scope_violation(question)
@@ -353,5 +356,24 @@ def render_with_citations(picked: Iterable[PickedSentence]) -> tuple[str, list[C
         if p.chunk_id not in numbers:
             numbers[p.chunk_id] = len(numbers) + 1
             citations.append(Citation(numbers[p.chunk_id], p.doc, p.title, p.section, p.text, p.sources))
-        parts.append(f"{item.text} [{numbers[p.chunk_id]}]")
+        parts.append(f"{drop_spelling_variants(item.text)} [{numbers[p.chunk_id]}]")
     return " ".join(parts), citations
+
+
+_PARENTHESIS = re.compile(r"\s\(([A-Za-z][A-Za-z' -]{1,40})\)")
+
+
+def drop_spelling_variants(sentence: str) -> str:
+    """'colour (color)', 'tumour (tumor)', 'millimetres (millimeters)' -> the first spelling only. The knowledge
+    base keeps both so that either finds the passage; an answer reads better with one. A parenthesis that is
+    not a respelling of the words before it ('(SCC)', '(the Nikolsky sign)') stays."""
+    from difflib import SequenceMatcher
+
+    def replace(match: re.Match) -> str:
+        variant = match.group(1)
+        words = sentence[:match.start()].split()[-len(variant.split()):]
+        before = " ".join(w.strip(",;:") for w in words).lower()
+        alike = SequenceMatcher(None, before, variant.lower()).ratio() >= 0.8 and before != variant.lower()
+        return "" if alike else match.group(0)
+
+    return _PARENTHESIS.sub(replace, sentence)
