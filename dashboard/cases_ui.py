@@ -81,8 +81,12 @@ def save_as_case_panel(analysis: Analysis, *, heatmap_target: str | None = None,
     lesion = st.selectbox("Lesion", [NEW_LESION, *labels], format_func=lambda v: labels.get(v, "A new lesion"),
                           help="Choose an earlier lesion to record this as a follow-up visit of it; the case page "
                                "then shows the visits side by side.", key=f"save-lesion-{key}")
-    if st.button("Save as case", type="primary", disabled=not user, key=f"save-{key}",
-                 help=None if user else "Enter your name in the sidebar first."):
+    not_a_lesion = analysis.prediction.out_of_distribution
+    if not_a_lesion:
+        st.caption("The model found this image unlike a dermoscopy image of a skin lesion. Saving it keeps the "
+                   "image for the record; the queue marks it “not a lesion image?” instead of a class.")
+    if st.button("Save anyway" if not_a_lesion else "Save as case", type="secondary" if not_a_lesion else "primary",
+                 disabled=not user, key=f"save-{key}", help=None if user else "Enter your name in the sidebar first."):
         try:
             summary = store.create_case(analysis.new_case(
                 source_name=source_name, heatmap_target=heatmap_target,

@@ -85,3 +85,22 @@ def test_model_card_page_renders():
     at.run()
     assert not at.exception, at.exception
     assert any("Model card" in m.value or "model card" in m.value.lower() for m in at.markdown)
+
+
+@requires_model
+def test_a_non_skin_upload_is_not_offered_as_an_ordinary_case(tmp_path, monkeypatch):
+    """Found in the real-browser walk: a non-skin upload still offered 'Save as case' as the primary button."""
+    from PIL import Image, ImageDraw
+
+    page = Image.new("RGB", (400, 300), "white")
+    draw = ImageDraw.Draw(page)
+    for row in range(12):
+        draw.text((10, 10 + 22 * row), "Discharge summary: reviewed in clinic today. " * 2, fill="black")
+    monkeypatch.setenv("DERMADESK_DATA_DIR", str(tmp_path / "data"))
+    at = _analyze_page()
+    at.file_uploader[0].upload("letter.png", image_bytes(page, "PNG"), "image/png")
+    at.run()
+    assert not at.exception, at.exception
+    labels = [b.label for b in at.button]
+    assert "Save anyway" in labels and "Save as case" not in labels
+    assert "unlike a dermoscopy image" in _texts(at)

@@ -776,3 +776,17 @@ def test_quiz_history_keeps_each_trainees_scores_and_weak_topics(store):
         history.record("", [QuizAnswer("knowledge", "lesions", "q1", True)])
     with pytest.raises(CaseInputError, match="Unknown quiz kind"):
         history.record("Trainee A", [QuizAnswer("essay", "lesions", "q1", True)])
+
+
+def test_an_image_the_model_found_unlike_a_lesion_is_marked_in_the_queue(store):
+    """Found in the real-browser walk: a landscape photo was saved as 'routine, nv 56 %' with no marker."""
+    from core.cases import summaries_table
+
+    ordinary = store.create_case(sample_case(1), actor="Dr A")
+    odd = store.create_case(sample_case(2, prediction=make_prediction(out_of_distribution=True, ood_score=99.0)),
+                            actor="Dr A")
+    listed = {s.id: s for s in store.list_cases()}
+    assert not listed[ordinary.id].not_a_lesion_image and listed[odd.id].not_a_lesion_image
+    rows = {r["case"]: r for r in summaries_table(list(listed.values()))}
+    assert rows[odd.id]["predicted"] == "not a lesion image?"
+    assert rows[ordinary.id]["predicted"] == listed[ordinary.id].predicted_class

@@ -118,6 +118,8 @@ class CaseSummary:
     verdict_agreement: str | None
     verdict_management: str | None
     version: int
+    # The model found the image unlike dermoscopy of a skin lesion: its class and confidence mean nothing.
+    not_a_lesion_image: bool = False
 
 
 @dataclass(frozen=True)

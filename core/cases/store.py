@@ -388,7 +388,7 @@ class CaseStore:
 
     def list_cases(self, queue_filter: QueueFilter | None = None) -> list[CaseSummary]:
         """The queue: most urgent first, then newest first."""
-        query = _filtered(select(CaseRow), queue_filter or QueueFilter()).order_by(
+        query = _filtered(select(CaseRow).options(selectinload(CaseRow.predictions)), queue_filter or QueueFilter()).order_by(
             _urgency_order().desc(), CaseRow.created_at.desc(), CaseRow.id.desc())
         if queue_filter and queue_filter.limit:
             query = query.limit(queue_filter.limit)
@@ -425,7 +425,7 @@ class CaseStore:
 
     def export_csv(self, out: TextIO, queue_filter: QueueFilter | None = None) -> int:
         """Write the (filtered) queue as CSV, one row per case with its probabilities. Returns the row count."""
-        query = _filtered(select(CaseRow), queue_filter or QueueFilter()).order_by(CaseRow.id).options(
+        query = _filtered(select(CaseRow).options(selectinload(CaseRow.predictions)), queue_filter or QueueFilter()).order_by(CaseRow.id).options(
             selectinload(CaseRow.predictions), selectinload(CaseRow.images))
 
         def work(session: Session) -> list[list[Any]]:
@@ -533,7 +533,8 @@ def _summary(r: CaseRow) -> CaseSummary:
         status=r.status, urgency=r.urgency, predicted_class=r.predicted_class, confidence=r.confidence,
         source_name=r.source_name, age=r.age, sex=r.sex, site=r.site, seven_point_score=r.seven_point_score,
         verdict_diagnosis=r.verdict_diagnosis, verdict_agreement=r.verdict_agreement,
-        verdict_management=r.verdict_management, version=r.version)
+        verdict_management=r.verdict_management, version=r.version,
+        not_a_lesion_image=any(p.out_of_distribution for p in r.predictions))
 
 
 def check_actor(actor: str) -> str:
@@ -579,7 +580,8 @@ def urgency_sort_key(urgency: str, malignant: float) -> tuple[int, float]:
 
 def summaries_table(summaries: Sequence[CaseSummary]) -> list[dict[str, Any]]:
     """Queue rows as plain dicts (for tables in the UI and the CLI)."""
-    return [{"case": s.id, "urgency": s.urgency, "status": s.status, "predicted": s.predicted_class,
+    return [{"case": s.id, "urgency": s.urgency, "status": s.status,
+             "predicted": "not a lesion image?" if s.not_a_lesion_image else s.predicted_class,
              "confidence": round(s.confidence, 3), "7-point": s.seven_point_score, "verdict": s.verdict_diagnosis or "",
              "management": s.verdict_management or "", "lesion": s.lesion_id, "age": s.age, "sex": s.sex or "",
              "site": s.site or "", "created": s.created_at.strftime("%Y-%m-%d %H:%M"), "source": s.source_name}
