@@ -9,6 +9,7 @@ import streamlit as st
 from core.config import CLASS_NAMES, MALIGNANT, PROJECT_ROOT
 from core.vision.classifier import Prediction
 from core.vision.limits import MODEL_LIMITS
+from core.vision.risk import RiskTier
 
 MODEL_CARD = PROJECT_ROOT / "models" / "MODEL_CARD.md"
 
@@ -40,8 +41,14 @@ def note_problem(problem: str | None) -> None:
         st.error(f"The clinical note could not be checked for red flags: {problem}")
 
 
-def model_output(prediction: Prediction, chart_key: str | None = None) -> None:
-    """The suggested class with its probability, a low-confidence notice when due, and the probability chart."""
+def model_output(prediction: Prediction, chart_key: str | None = None, tier: RiskTier | None = None) -> None:
+    """The risk tier (when given), the suggested class with its probability, a low-confidence notice when
+    due, and the probability chart."""
+    if tier is not None:
+        badge = {"high": ":red-background[High concern]", "intermediate": ":orange-background[Intermediate concern]",
+                 "low": ":green-background[Low concern]"}[tier.key]
+        st.markdown(f"**Risk tier:** {badge}")
+        st.caption(tier.meaning)
     st.markdown(f"**Suggested class:** {prediction.predicted} — {prediction.predicted_name} "
                 f"({prediction.confidence:.0%} probability)")
     top = prediction.most_probable

@@ -10,6 +10,7 @@ from core.explain.methods import CAM_METHODS, DEFAULT_METHOD
 from core.triage import MAX_TEXT_CHARS
 from core.triage.checklist import ITEMS, ChecklistAnswers, score_checklist
 from core.vision.imaging import UPLOAD_EXTENSIONS
+from core.vision.risk import risk_tier
 from dashboard import components as ui
 from dashboard import resources
 from dashboard.cases_ui import save_as_case_panel
@@ -86,7 +87,7 @@ with results:
     image_col, result_col = st.columns(2)
     with result_col:
         st.subheader("Model output")
-        ui.model_output(prediction)
+        ui.model_output(prediction, tier=risk_tier(prediction, model.meta.escalation_thresholds, model.meta.metrics))
         st.caption(f"Model {prediction.model_version}; probabilities are temperature-calibrated on a "
                    "lesion-level validation split. Red bars are malignant classes.")
     with image_col:

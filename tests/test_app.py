@@ -49,6 +49,7 @@ def test_real_image_shows_probabilities_and_heatmap():
     captions = [c for image in at.get("image") for c in image.captions]
     assert any(c.startswith("Grad-CAM for") for c in captions), captions
     assert "Suggested class:" in _texts(at)
+    assert "Risk tier:" in _texts(at) and "concern" in _texts(at)
     # The opacity slider re-renders without recomputing or failing.
     at.slider[0].set_value(0.8).run()
     assert not at.exception
