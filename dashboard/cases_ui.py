@@ -9,6 +9,7 @@ import streamlit as st
 from core.analysis import Analysis
 from core.cases import CaseStore, CaseStoreError, database_url
 from core.config import PROJECT_ROOT, Settings
+from dashboard import components as ui
 from dashboard import resources
 
 CASE_PAGE = str(PROJECT_ROOT / "pages" / "case.py")
@@ -55,7 +56,8 @@ def _analysis_key(analysis: Analysis, *parts: object) -> str:
     return digest.hexdigest()[:24]
 
 
-def save_as_case_panel(analysis: Analysis, *, heatmap_target: str | None = None, source_name: str = "") -> None:
+def save_as_case_panel(analysis: Analysis, *, heatmap_target: str | None = None, source_name: str = "",
+                       red_flag_key: str | None = None) -> None:
     """"Save as case" for the analysis on screen: stores the image, the model's output and the heatmap of
     `heatmap_target`, the red flags and the checklist, linked to a new or an earlier lesion."""
     st.subheader("Save as case")
@@ -95,6 +97,13 @@ def save_as_case_panel(analysis: Analysis, *, heatmap_target: str | None = None,
             st.error(f"The case was not saved: {exc}")
             return
         st.session_state[f"saved-case-{key}"] = summary.id
+        if red_flag_key and analysis.red_flags.escalated and ui.acknowledged_in_session(red_flag_key):
+            # Read on this page before saving: the case history says so, with the name and the time.
+            try:
+                store.acknowledge_red_flags(summary.id, user, analysis.red_flags.level,
+                                            [f.finding for f in analysis.red_flags.findings])
+            except CaseStoreError as exc:
+                st.warning(f"The case was saved, but the red-flag acknowledgement was not recorded: {exc}")
         st.success(f"Saved as case #{summary.id} (lesion {summary.lesion_id}).")
         st.page_link(CASE_PAGE, label=f"Open case #{summary.id}", icon=":material/folder_open:",
                      query_params={"case": str(summary.id)})

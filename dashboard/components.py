@@ -132,24 +132,37 @@ def highlighted(text: str, findings) -> str:
     return "".join(out)
 
 
-def _acknowledge(flag_key: str) -> None:
+def _acknowledge(flag_key: str, record=None) -> None:
     st.session_state[flag_key] = True
+    if record is not None:
+        record()
 
 
-def escalation_banner(assessment, key: str, text: str | None = None) -> bool:
+def acknowledged_in_session(key: str) -> bool:
+    """Whether the banner drawn with `key` was acknowledged in this browser session."""
+    return bool(st.session_state.get(f"acknowledged-{key}", False))
+
+
+def escalation_banner(assessment, key: str, text: str | None = None, *, recorded: str | None = None,
+                      on_acknowledge=None, can_acknowledge: bool = True) -> bool:
     """Show an escalated assessment before anything else; it stays in full until acknowledged, and
     in short form after that (never hidden). Returns True once acknowledged (or if nothing to show).
 
-    `key` identifies this assessment in the session (e.g. a hash of the text it came from).
+    `key` identifies this assessment in the session (e.g. a hash of the text it came from). `recorded`
+    is an acknowledgement already kept in the audit trail ("Dr A, 2026-12-02 10:14 UTC"); `on_acknowledge`
+    is called when the clinician ticks the box, to record it there; without a name (`can_acknowledge`
+    False) the box is disabled, so no acknowledgement goes unattributed.
     """
     if assessment is None or not assessment.escalated:
         return True
     show, icon, heading = _LEVEL_STYLE[assessment.level]
     flag_key = f"acknowledged-{key}"  # plain session state: survives reruns, unlike an unrendered widget
-    acknowledged = st.session_state.get(flag_key, False)
+    acknowledged = bool(recorded) or st.session_state.get(flag_key, False)
     lines = [f"**{heading}**", ""]
     lines += [f"- **{f.condition}**: {f.finding}" + (f" — {f.detail}" if f.detail else "") for f in assessment.findings]
-    if acknowledged:
+    if recorded:
+        lines += ["", f"_Read and acknowledged by {_escape_markdown(recorded)} (in the case history)._"]
+    elif acknowledged:
         lines += ["", "_Acknowledged by the clinician._"]
     else:
         lines += ["", *assessment.advice]
@@ -160,8 +173,9 @@ def escalation_banner(assessment, key: str, text: str | None = None) -> bool:
         if assessment.sources:
             with st.expander("Sources for this advice"):
                 st.markdown("\n".join(f"- {s}" for s in assessment.sources))
-        st.checkbox("I have read this red flag and will act on it", key=f"ack-{key}",
-                    on_change=_acknowledge, args=(flag_key,))
+        st.checkbox("I have read this red flag and will act on it", key=f"ack-{key}", disabled=not can_acknowledge,
+                    on_change=_acknowledge, args=(flag_key, on_acknowledge),
+                    help=None if can_acknowledge else "Enter your name in the sidebar: the acknowledgement is recorded with it.")
     return acknowledged
 
 

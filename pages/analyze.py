@@ -112,4 +112,4 @@ with results:
                          caption=f"{explanation.label}: {explanation.target} "
                                  f"({prediction.probabilities[explanation.target]:.0%})")
 
-save_as_case_panel(analysis, heatmap_target=shown.target, source_name=upload.name)
+save_as_case_panel(analysis, heatmap_target=shown.target, source_name=upload.name, red_flag_key=f"{key}-{flags_key}")

@@ -99,8 +99,24 @@ except CaseStoreError as exc:
 summary = case.summary
 assessment = case.assessment()
 
-# Red flags come before everything else and stay (in short form) once acknowledged.
-ui.escalation_banner(assessment, key=f"case-{case_id}", text=case.note or None)
+# Red flags come before everything else and stay (in short form) once acknowledged; an acknowledgement
+# is recorded in the case's history with the clinician's name and the time.
+acknowledgement = case.red_flag_acknowledgement
+
+
+def record_acknowledgement() -> None:
+    try:
+        store.acknowledge_red_flags(case_id, user, assessment.level, [f.finding for f in assessment.findings])
+    except CaseStoreError as exc:
+        st.session_state[f"case-{case_id}-ack-error"] = str(exc)
+
+
+ui.escalation_banner(assessment, key=f"case-{case_id}", text=case.note or None, on_acknowledge=record_acknowledgement,
+                     can_acknowledge=bool(user), recorded=f"{acknowledgement.actor}, {acknowledgement.at:%Y-%m-%d %H:%M} UTC"
+                     if acknowledgement else None)
+ack_error = st.session_state.pop(f"case-{case_id}-ack-error", None)
+if ack_error:
+    st.error(f"The acknowledgement was not recorded: {ack_error}")
 
 flash = st.session_state.pop(f"case-{case_id}-flash", None)
 if flash:

@@ -206,7 +206,7 @@ def _save_panel_script() -> None:
         save_as_case_panel(Analysis(decoded, prediction, assess(note), note=note,
                                     checklist=score_checklist(ChecklistAnswers(change_in_size=True)),
                                     details=PatientDetails(52, "female", "back"), heatmaps=(heatmap,)),
-                           heatmap_target="mel", source_name="upload.png")
+                           heatmap_target="mel", source_name="upload.png", red_flag_key="panel-flags")
 
     st.navigation([st.Page(analysis, title="Analyze", default=True), st.Page(CASE_PAGE, title="Case")]).run()
 
@@ -227,6 +227,7 @@ def test_save_as_case_panel_saves_once(store):
     assert case.prediction.model_version == "panel-test-model" and case.prediction.heatmap_target == "mel"
     assert case.prediction.heatmap_method == "hirescam"
     assert s.source_name == "upload.png"
+    assert case.red_flag_acknowledgement is None  # the red flag was not acknowledged on the page
     at.run()  # a rerun shows the saved case instead of offering to save it again
     assert not [b for b in at.button if b.label == "Save as case"]
     assert any("saved as case #1" in s.value for s in at.success)
@@ -267,3 +268,47 @@ def test_names_and_verdicts_written_by_users_are_shown_as_text(store):
     shown = [m.value for m in at.markdown] + [c.value for c in at.caption]
     assert any("evil" in text for text in shown)
     assert not any("](http" in text for text in shown), [t for t in shown if "evil" in t]
+
+
+def test_red_flag_acknowledgement_is_recorded_with_name_and_time(seeded, store):
+    """Found in the real-browser walk: 'I have read this red flag' was session-only, absent from the history."""
+    from core.reports import clinician_report
+
+    case_id = seeded["emergency"]
+    nameless = _open(CASE, case_id, user="")
+    assert next(c for c in nameless.checkbox if c.label.startswith("I have read this red flag")).disabled
+
+    at = _open(CASE, case_id)
+    next(c for c in at.checkbox if c.label.startswith("I have read this red flag")).check().run()
+    assert not at.exception, at.exception
+    acknowledgement = store.get_case(case_id).red_flag_acknowledgement
+    assert acknowledgement is not None and acknowledgement.actor == "Dr Page"
+    assert "emergency red flag" in acknowledgement.describe()
+    # A colleague opening the case later sees who acknowledged it, and the red flag stays on screen.
+    later = _open(CASE, case_id, user="Dr Later")
+    assert any("EMERGENCY" in e.value and "acknowledged by Dr Page" in e.value for e in later.error)
+    assert not [c for c in later.checkbox if c.label.startswith("I have read this red flag")]
+    history = later.dataframe[-1].value
+    assert "acknowledged" in " ".join(history["what"])
+    # A verdict saved afterwards does not conflict with it (the acknowledgement changed no version).
+    assert store.get_case(case_id).summary.version == 1
+    # The clinician's PDF carries it in the history.
+    import io
+
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(clinician_report(store.get_case(case_id)))).pages)
+    assert "acknowledged the emergency red flag" in " ".join(text.split())
+
+
+def test_a_red_flag_acknowledged_before_saving_is_recorded_with_the_case(store):
+    at = AppTest.from_function(_save_panel_script, default_timeout=120)
+    at.session_state["audit_name"] = "Dr Panel"
+    at.session_state["acknowledged-panel-flags"] = True  # what ticking the banner's box on the page sets
+    at.run()
+    _by_label(at.button, "Save as case").click().run()
+    assert not at.exception, at.exception
+    acknowledgement = store.get_case(1).red_flag_acknowledgement
+    assert acknowledgement is not None and acknowledgement.actor == "Dr Panel"
+    assert acknowledgement.details["level"] == "urgent"
+

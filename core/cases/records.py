@@ -195,6 +195,8 @@ class AuditEntry:
             return "verdict: " + ("; ".join(parts) if parts else "saved unchanged")
         if self.action == "status":
             return f"status {d.get('from')} → {d.get('to')}"
+        if self.action == "red_flag_acknowledged":
+            return f"read and acknowledged the {d.get('level')} red flag: {'; '.join(d.get('findings', []))}"
         return f"{self.action}: {d}"
 
 
@@ -232,6 +234,11 @@ class CaseDetail:
     def assessment(self) -> Assessment:
         """The stored red-flag assessment as a triage `Assessment` (for banners and highlights)."""
         return assessment_from_dict(self.triage)
+
+    @property
+    def red_flag_acknowledgement(self) -> AuditEntry | None:
+        """The first time someone recorded reading this case's red flags, if anyone has."""
+        return next((e for e in self.audit if e.action == "red_flag_acknowledged"), None)
 
 
 @dataclass(frozen=True)

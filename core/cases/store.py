@@ -326,6 +326,21 @@ class CaseStore:
 
         return self._run(work, write=True)
 
+    def acknowledge_red_flags(self, case_id: int, actor: str, level: str, findings: Sequence[str]) -> None:
+        """Record in the audit trail that `actor` read the case's red flags. It changes nothing in the case
+        (no version bump): an acknowledgement never conflicts with an edit."""
+        actor = check_actor(actor)
+        if level not in LEVELS:
+            raise CaseInputError(f"Unknown red-flag level {level!r}.")
+
+        def work(session: Session) -> None:
+            if session.get(CaseRow, case_id) is None:
+                raise CaseNotFoundError(f"There is no case #{case_id}.")
+            session.add(AuditRow(case_id=case_id, at=_utcnow(), actor=actor, action="red_flag_acknowledged",
+                                 details={"level": level, "findings": [storable(f) for f in findings]}))
+
+        self._run(work, write=True)
+
     def _locked_row(self, session: Session, case_id: int, expected_version: int) -> CaseRow:
         row = session.get(CaseRow, case_id)
         if row is None:
