@@ -85,6 +85,12 @@ with st.spinner("Analysing…"):
     prediction = resources.analysis(key, decoded).prediction
 if prediction.out_of_distribution:
     ui.out_of_distribution_notice("so its heatmaps explain nothing useful. They are shown only for teaching.")
+truth = record.dx if source != "Upload an image" else None
+if truth and prediction.predicted != truth:
+    st.warning(f"**The model is wrong on this image**: it suggests {prediction.predicted} "
+               f"({prediction.probabilities[prediction.predicted]:.0%}), the ground truth is {truth} "
+               f"({prediction.probabilities[truth]:.0%}). Compare the heatmaps of both classes to see why.",
+               icon=":material/error:")
 ranked = prediction.ranked()
 
 method_col, target_col = st.columns(2)
@@ -92,7 +98,8 @@ methods = method_col.multiselect(
     "CAM methods", list(CAM_METHODS), default=DEFAULT_METHODS,
     format_func=lambda m: CAM_METHODS[m].label + (" (slow)" if CAM_METHODS[m].slow else ""))
 targets = target_col.multiselect(
-    "Target classes", [c for c, _ in ranked], default=[ranked[0][0]],
+    "Target classes", [c for c, _ in ranked],
+    default=[prediction.predicted] + ([truth] if truth and truth != prediction.predicted else []),
     format_func=lambda c: f"{c} — {CLASS_NAMES[c]} ({prediction.probabilities[c]:.0%})",
     help="A heatmap shows evidence for one class; pick several to compare.")
 opacity = st.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05)

@@ -207,6 +207,12 @@ def test_plain_reading_wording():
     assert "distrust this map" in backwards.reading
     negligible = Faithfulness("gradcam", "df", 0.2, 0.002, 0.001, 0.002, 0.001)
     assert "almost no probability" in negligible.reading
+    # Found in the real-browser walk: removing the most relevant part RAISED the probability, yet the reading
+    # said the highlighted region mattered more; and "raises it by 1989 % (2 % → 38 %)".
+    contradicted = Faithfulness("gradcam", "mel", 0.2, 0.30, 0.35, 0.50, 0.20)
+    assert "did not lower the probability" in contradicted.reading and "matters more" not in contradicted.reading
+    tiny = Faithfulness("gradcam", "vasc", 0.2, 0.02, 0.38, 0.01, 0.05)
+    assert "from 2\u00a0% to 38\u00a0%" in tiny.reading and "1889" not in tiny.reading and "1800" not in tiny.reading
 
 
 @requires_ham

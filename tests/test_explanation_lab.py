@@ -102,7 +102,7 @@ def test_ham_folder_shows_ground_truth_and_mask(monkeypatch):
     assert any(c.startswith("Grad-CAM ·") for c in _captions(at))
     # Each heatmap is scored against the mask, beside the centre prior on the same image.
     scores = [c.value for c in at.caption if c.value.startswith("**On the lesion:**")]
-    assert len(scores) == 1 and "centre prior" in scores[0] and "the lesion." in scores[0], scores
+    assert len(scores) == len(at.multiselect[1].value) and "centre prior" in scores[0] and "the lesion." in scores[0], scores
 
     at.checkbox[0].uncheck().run()  # no mask: no outline, no score
     assert not at.exception, at.exception
@@ -132,3 +132,24 @@ def test_analysis_page_has_a_method_selector_and_top_three_heatmaps():
     captions = _captions(at)
     assert any(c.startswith("EigenCAM for ") for c in captions), captions
     assert len([c for c in captions if c.startswith("EigenCAM: ")]) == 3
+
+
+@requires_ham
+def test_a_misclassified_case_is_flagged_and_both_classes_are_shown(monkeypatch):
+    """Found in the real-browser walk: true mel, predicted vasc 42 %, and nothing said so."""
+    monkeypatch.setenv("DERMADESK_HAM10000_DIR", str(HAM_DIR))
+    at = _lab()
+    at.radio[0].set_value("HAM10000 folder").run()
+    at.selectbox[0].set_value("mel")
+    at.multiselect[0].set_value(["gradcam"])
+    at.run()
+    for number in range(1, 25):  # the first validation melanoma the model gets wrong
+        at.number_input[0].set_value(number).run()
+        assert not at.exception, at.exception
+        wrong = [w.value for w in at.warning if "The model is wrong on this image" in w.value]
+        if wrong:
+            break
+    assert wrong, "no misclassified melanoma among the first 24 validation images"
+    assert "the ground truth is mel" in wrong[0]
+    assert "mel" in at.multiselect[1].value and len(at.multiselect[1].value) == 2
+

@@ -95,6 +95,9 @@ def _pct(x: float) -> str:
     return f"{x * 100:.0f}\u00a0%"  # no-break space: "85 %" never wraps between number and sign
 
 
+RELATIVE_FROM = 0.10  # below this starting probability, or past doubling, a relative change reads absurdly
+
+
 def _change(before: float, after: float, subject: str) -> str:
     if before < MIN_PROBABILITY_FOR_RELATIVE:
         return f"moves {subject} from {before * 100:.1f}\u00a0% to {after * 100:.1f}\u00a0%"
@@ -102,6 +105,8 @@ def _change(before: float, after: float, subject: str) -> str:
     if abs(rel) < 0.005:
         return f"leaves {subject} unchanged ({_pct(before)})"
     verb = "drops" if rel < 0 else "raises"
+    if before < RELATIVE_FROM or abs(rel) > 1.0:  # "raises it by 1989 %" helps nobody: say from what to what
+        return f"{verb} {subject} from {_pct(before)} to {_pct(after)}"
     return f"{verb} {subject} by {_pct(abs(rel))} ({_pct(before)} → {_pct(after)})"
 
 
@@ -118,6 +123,10 @@ def plain_reading(f: Faithfulness) -> str:
             f"keeping only the highlighted region gives {_pct(f.highlighted_only)}.")
     if f.probability < MIN_PROBABILITY_FOR_RELATIVE:
         return line + " The model gives this class almost no probability, so this heatmap explains little."
+    if f.without_most_relevant >= f.probability:
+        # Removing the "most relevant" part did not lower the probability: whatever the gap, the map does not
+        # show what the model relies on (a reading that said it did contradicted its own numbers).
+        return line + " Removing the highlighted region did not lower the probability: this map does not show what the model relies on."
     if f.road_gap > CLEAR_GAP:
         return line + " The highlighted region matters more to the model than the rest."
     if f.road_gap < -CLEAR_GAP:
