@@ -37,15 +37,18 @@ def _remember_name() -> None:
 
 
 def current_user() -> str:
-    """The clinician's name from the sidebar (kept across pages); every saved change records it."""
+    """The clinician's name from the sidebar (kept across pages, and in the address as ?user= so that a
+    reload or a copied link keeps it); every saved change records it."""
     if "audit_name" not in st.session_state:
-        st.session_state["audit_name"] = resources.settings().user_name.strip()
+        st.session_state["audit_name"] = (st.query_params.get("user") or resources.settings().user_name).strip()[:120]
     # Widget state is dropped on pages that do not draw the widget; the plain key above survives.
     st.session_state["audit_name_input"] = st.session_state["audit_name"]
     st.sidebar.text_input("Your name (recorded with every change to a case)", key="audit_name_input",
                           on_change=_remember_name, placeholder="e.g. Dr A. Lee")
     if not st.session_state["audit_name"]:
         st.sidebar.caption("Enter your name to save cases and verdicts.")
+    elif st.query_params.get("user") != st.session_state["audit_name"]:
+        st.query_params["user"] = st.session_state["audit_name"]
     return st.session_state["audit_name"]
 
 

@@ -28,13 +28,27 @@ if model is None:
     st.stop()
 
 upload = st.file_uploader("Dermoscopy image (JPEG, PNG, WebP, TIFF or BMP)", type=UPLOAD_EXTENSIONS)
+# Streamlit drops a page's widgets when the user visits another page: the last image and the note are kept
+# here, in plain session state, so that coming back does not lose them.
+if upload is not None:
+    st.session_state["analysis_last_upload"] = (upload.name, upload.getvalue())
+elif "analysis_last_upload" in st.session_state:
+    last_name = st.session_state["analysis_last_upload"][0]
+    keep = st.toggle(f"Continue with the last image, {last_name}", value=True, key="analysis_keep_last",
+                     help="The image you analysed before leaving this page. Upload another to replace it.")
+    if not keep:
+        del st.session_state["analysis_last_upload"]
+upload_name, upload_bytes = (upload.name, upload.getvalue()) if upload is not None else \
+    st.session_state.get("analysis_last_upload", (None, None))
 age_col, sex_col, site_col = st.columns(3)
 age = age_col.number_input("Age (years)", min_value=0, max_value=120, value=None, step=1)
 sex = sex_col.selectbox("Sex", ["unknown", "female", "male"])
 site = site_col.selectbox("Body site", SITES)
 details = PatientDetails(age=age, sex=None if sex == "unknown" else sex, site=None if site == "unknown" else site)
-note = st.text_area("Clinical note (optional)", placeholder="History, symptoms, change over time…",
+st.session_state.setdefault("analysis_note", st.session_state.get("analysis_note_kept", ""))
+note = st.text_area("Clinical note (optional)", placeholder="History, symptoms, change over time…", key="analysis_note",
                     help="Read by the red-flag filter before anything else.", max_chars=MAX_TEXT_CHARS)
+st.session_state["analysis_note_kept"] = note
 with st.expander("NICE weighted 7-point checklist"):
     st.caption("Major features score 2, minor features 1; a total of 3 or more warrants a suspected-cancer "
                "pathway referral (NICE NG12).")
@@ -48,14 +62,14 @@ st.caption("Age, sex and site are recorded with the case and refine the probabil
            "Age, sex and site are recorded with the case; this model reads the image only.")
 flags_key = f"{resources.digest(note.encode())}-{checklist.score}"
 
-if upload is None:
+if upload_bytes is None:
     red_flags, note_problem = pre_image_red_flags(note, checklist)
     ui.note_problem(note_problem)
     ui.escalation_banner(red_flags, key=f"note-{flags_key}", text=note)
     st.info("Upload a dermoscopic image of a single lesion to see the model's assessment.")
     st.stop()
 
-key, decoded = resources.decode_or_stop(upload.name, upload.getvalue())
+key, decoded = resources.decode_or_stop(upload_name, upload_bytes)
 # The heatmap widgets are drawn below the result; their values from the previous run choose what to compute.
 method = st.session_state.get("heatmap_method", DEFAULT_METHOD)
 target = st.session_state.get("heatmap_target")
@@ -75,7 +89,7 @@ def heatmap_of(target: str):
 # Red flags come before the model's output: note, checklist and classifier escalation together.
 ui.note_problem(analysis.note_problem)
 ui.escalation_banner(analysis.red_flags, key=f"{key}-{flags_key}", text=note)
-st.session_state["current_case"] = analysis.current_case(upload.name)
+st.session_state["current_case"] = analysis.current_case(upload_name)
 
 if prediction.out_of_distribution:
     ui.out_of_distribution_notice()
@@ -112,4 +126,4 @@ with results:
                          caption=f"{explanation.label}: {explanation.target} "
                                  f"({prediction.probabilities[explanation.target]:.0%})")
 
-save_as_case_panel(analysis, heatmap_target=shown.target, source_name=upload.name, red_flag_key=f"{key}-{flags_key}")
+save_as_case_panel(analysis, heatmap_target=shown.target, source_name=upload_name, red_flag_key=f"{key}-{flags_key}")

@@ -105,3 +105,25 @@ def test_a_non_skin_upload_is_not_offered_as_an_ordinary_case(tmp_path, monkeypa
     labels = [b.label for b in at.button]
     assert "Save anyway" in labels and "Save as case" not in labels
     assert "unlike a dermoscopy image" in _texts(at)
+
+
+@requires_model
+@requires_ham
+def test_leaving_the_analysis_page_keeps_the_image_the_note_and_the_name():
+    """Found in the real-browser walk: visiting another page dropped the upload and the note, and a reload
+    dropped the clinician's name."""
+    data = (HAM_DIR / "images" / "ISIC_0024306.jpg").read_bytes()
+    at = _analyze_page()
+    at.text_area[0].input("Mole on the back, bigger since spring.")
+    at.file_uploader[0].upload("ISIC_0024306.jpg", data, "image/jpeg")
+    at.run()
+    assert "Suggested class:" in _texts(at)
+    at.switch_page(str(ROOT / "pages" / "model_card.py")).run()
+    at.switch_page(str(ROOT / "pages" / "analyze.py")).run()
+    assert not at.exception, at.exception
+    assert any(t.label.startswith("Continue with the last image, ISIC_0024306.jpg") and t.value for t in at.toggle)
+    assert "Suggested class:" in _texts(at)
+    assert at.text_area[0].value == "Mole on the back, bigger since spring."
+    # The name typed in the sidebar goes into the address, so a reload or a link keeps it.
+    at.sidebar.text_input[0].input("Dr Keep").run()
+    assert at.query_params.get("user") in ("Dr Keep", ["Dr Keep"])
