@@ -124,12 +124,15 @@ def _rule_findings(text: str, kept: list[Hit]) -> list[Finding]:
             key = (rule.condition, rule.finding)
             if key not in seen:
                 seen.add(key)
-                spans = merge_spans(used)
+                # The words that raised the level are highlighted and named; context words ("mole",
+                # "child") that only say what the signs are about are not called triggers.
+                signs = [h for h in used if FEATURES.get(h.feature) is None or FEATURES[h.feature].kind != "context"] or used
+                spans = merge_spans(signs)
                 condition = CONDITIONS[rule.condition]
                 findings.append(Finding(
                     finding=rule.finding, condition=condition.name, level=rule.level, spans=spans,
                     evidence=tuple(text[s:e] for s, e in spans), condition_key=rule.condition,
-                    detail="; ".join(sorted({feature_label(h.feature) for h in used})), sources=rule.sources))
+                    detail="signs: " + "; ".join(sorted({feature_label(h.feature) for h in signs})), sources=rule.sources))
             break
     return findings
 
