@@ -9,7 +9,7 @@ from core.explain import figures
 from core.explain.methods import CAM_METHODS, DEFAULT_METHOD
 from core.triage import MAX_TEXT_CHARS
 from core.triage.checklist import ITEMS, ChecklistAnswers, score_checklist
-from core.vision.imaging import UPLOAD_EXTENSIONS
+from core.vision.imaging import FORMATS_NAMED, UPLOAD_EXTENSIONS
 from core.vision.risk import risk_tier
 from dashboard import components as ui
 from dashboard import resources
@@ -27,7 +27,7 @@ if model is None:
     ui.missing_model_message()
     st.stop()
 
-upload = st.file_uploader("Dermoscopy image (JPEG, PNG, WebP, TIFF or BMP)", type=UPLOAD_EXTENSIONS)
+upload = st.file_uploader(f"Dermoscopy image ({FORMATS_NAMED})", type=UPLOAD_EXTENSIONS)
 # Streamlit drops a page's widgets when the user visits another page: the last image and the note are kept
 # here, in plain session state, so that coming back does not lose them.
 if upload is not None:

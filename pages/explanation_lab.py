@@ -7,7 +7,7 @@ from core.config import CLASS_NAMES
 from core.vision.data import DataError, image_path
 from core.explain.methods import CAM_METHODS
 from core.explain.faithfulness import FaithfulnessError, view_to_image
-from core.vision.imaging import UPLOAD_EXTENSIONS
+from core.vision.imaging import FORMATS_NAMED, UPLOAD_EXTENSIONS
 from core.explain.localisation import centre_gaussian, localise
 from dashboard import components as ui
 from dashboard import resources
@@ -38,7 +38,7 @@ if model is None:
 source = st.radio("Image source", ["Upload an image", "HAM10000 folder"], horizontal=True)
 mask, use_mask = None, False
 if source == "Upload an image":
-    upload = st.file_uploader("Dermoscopy image (JPEG, PNG, WebP, TIFF or BMP)", type=UPLOAD_EXTENSIONS)
+    upload = st.file_uploader(f"Dermoscopy image ({FORMATS_NAMED})", type=UPLOAD_EXTENSIONS)
     if upload is None:
         st.info("Upload a dermoscopic image of a single lesion, or pick one from the HAM10000 folder.")
         st.stop()

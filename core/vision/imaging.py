@@ -17,6 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF", "MPO")
 UPLOAD_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "tif", "tiff", "bmp", "gif"]
+FORMATS_NAMED = "JPEG, PNG, WebP, TIFF, BMP or GIF (first frame)"  # what the upload boxes and messages say
 
 
 class ImageError(ValueError):
@@ -70,7 +71,7 @@ def decode_image(data: bytes, *, max_pixels: int = 40_000_000, min_side: int = 3
             img = Image.open(io.BytesIO(data))
             fmt = img.format or "unknown"
             if fmt not in SUPPORTED_FORMATS:
-                raise ImageError(f"{fmt} images are not supported; use JPEG, PNG, WebP, TIFF or BMP.")
+                raise ImageError(f"{fmt} images are not supported; use {FORMATS_NAMED}.")
             width, height = img.size
             if width * height > max_pixels:
                 raise ImageError(
