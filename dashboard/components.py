@@ -58,7 +58,22 @@ def model_output(prediction: Prediction, chart_key: str | None = None, tier: Ris
                    "are not lost among the common naevi (model card: decision rule).")
     if prediction.low_confidence:
         low_confidence_notice(prediction)
+    close = close_call(prediction)
+    if close:
+        st.info(close, icon=":material/balance:")
     st.plotly_chart(probability_chart(prediction), width="stretch", config={"displayModeBar": False}, key=chart_key)
+
+
+CLOSE_CALL_MARGIN = 0.15  # two leading classes nearer than this are not separated by the model
+
+
+def close_call(prediction: Prediction) -> str | None:
+    """A notice when the two most probable classes are within CLOSE_CALL_MARGIN of each other."""
+    (first, p1), (second, p2) = prediction.ranked()[:2]
+    if p1 - p2 >= CLOSE_CALL_MARGIN:
+        return None
+    return (f"**Close call:** {first} ({p1:.0%}) and {second} ({p2:.0%}) are nearly as likely as each other. "
+            f"Look at the heatmaps of both classes and decide on the clinical and dermoscopic features.")
 
 
 def low_confidence_notice(prediction: Prediction) -> None:

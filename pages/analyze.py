@@ -116,7 +116,8 @@ with results:
         shown = heatmap_of(target)
         st.image(figures.heatmap_overlay(decoded.image, shown.heatmap, opacity),
                  caption=f"{shown.label} for {shown.target}", width="stretch")
-        st.caption("Warm colours mark regions that raised this class's score. A heatmap on the lesion does not "
+        st.caption("Colour scale: dark blue where the model found little evidence for this class, through cyan "
+                   "and yellow, to red where it found the most. Warm colours mark regions that raised this class's score. A heatmap on the lesion does not "
                    "prove the prediction is right; one on a ruler, ink mark or hair is a warning sign.")
     # Per-class heatmaps: fast methods share one forward pass, so the top three cost little more than one.
     if st.toggle("Compare the top 3 classes", value=compare, key="compare_top3",

@@ -26,3 +26,10 @@ def test_below_every_threshold_is_low_but_not_called_benign():
     tier = risk_tier(_prediction({"nv": 0.97, "mel": 0.01, "bkl": 0.02}, "nv"), THRESHOLDS, METRICS)
     assert tier.key == "low" and "not benign" in tier.meaning and "6%" in tier.meaning
     assert "fell in this tier" not in risk_tier(_prediction({"nv": 1.0}, "nv"), THRESHOLDS, {}).meaning
+
+
+def test_close_calls_between_the_two_leading_classes_are_named():
+    from dashboard.components import close_call
+
+    assert "Close call" in close_call(_prediction({"mel": 0.53, "nv": 0.41, "bkl": 0.06}, "mel"))
+    assert close_call(_prediction({"nv": 0.80, "mel": 0.15, "bkl": 0.05}, "nv")) is None
