@@ -50,6 +50,7 @@ def warm_up() -> threading.Thread:
     def load() -> None:
         _CLASSIFIER_LOADED.wait(WARM_UP_DELAY_LIMIT_S)
         default_matcher()
+        _refresh_knowledge_index()
 
     thread = threading.Thread(target=load, name="dermadesk-warm-up", daemon=True)
     thread.start()
@@ -127,19 +128,61 @@ def _open_knowledge_index(chroma_dir: str):
     return KnowledgeIndex.open(Path(chroma_dir), embeddings=_embeddings())
 
 
-def knowledge_index():
-    """The knowledge index, built on first start if it is missing (with a progress bar), then opened once."""
-    from core.knowledge.index import ensure_index, index_is_built
+# The knowledge index is brought up to date once per server process, in the background after start-up
+# (new or edited documents are embedded; on a first start the whole base, about 95 s on 2 cores), so that
+# neither the analysis page nor the chat's first visit waits for it unannounced.
+_INDEX_LOCK = threading.Lock()
+_INDEX_STATES: dict[tuple[str, str], dict] = {}  # per (knowledge-base folder, index folder)
+
+
+def _index_state(s: Settings) -> dict:
+    return _INDEX_STATES.setdefault((str(s.kb_dir), str(s.chroma_dir)),
+                                    {"done": 0, "total": 0, "finished": False, "error": ""})
+
+
+def _refresh_knowledge_index() -> None:
+    from core.knowledge.documents import KnowledgeBaseError
+    from core.knowledge.index import ingest
 
     s = settings()
-    if not index_is_built(s.chroma_dir):
-        bar = st.progress(0.0, text="Building the knowledge index (first start only)…")
+    state = _index_state(s)
+    if state["finished"]:
+        return
+    with _INDEX_LOCK:
+        if state["finished"]:
+            return
 
         def on_progress(done: int, total: int, doc_id: str) -> None:
-            bar.progress(done / max(total, 1), text=f"Indexing the knowledge base: {done}/{total} ({doc_id})")
+            state.update(done=done, total=total)
 
-        ensure_index(s.kb_dir, s.chroma_dir, embeddings=_embeddings(), show_progress=False, on_progress=on_progress)
+        try:
+            ingest(s.kb_dir, s.chroma_dir, embeddings=_embeddings(), show_progress=False, on_progress=on_progress)
+        except (KnowledgeBaseError, OSError, RuntimeError) as exc:  # shown on the chat page, not lost in a thread
+            state["error"] = str(exc)
+        state["finished"] = True
+
+
+def knowledge_index():
+    """The knowledge index, brought up to date (once per process) and then opened once. While the
+    background refresh runs, the page says so and shows its progress instead of hanging."""
+    import time
+
+    s = settings()
+    state = _index_state(s)
+    if not state["finished"] and _INDEX_LOCK.locked():
+        st.info("The knowledge base is being indexed in the background (new or changed documents; on a first "
+                "start the whole base, about a minute and a half on two cores). The rest of DermaDesk works "
+                "meanwhile; this page continues by itself.", icon=":material/hourglass_top:")
+        bar = st.progress(0.0)
+        while _INDEX_LOCK.locked() and not state["finished"]:
+            done, total = state["done"], max(state["total"], 1)
+            bar.progress(min(done / total, 1.0), text=f"Indexing: {done}/{state['total'] or '?'} documents")
+            time.sleep(0.5)
         bar.empty()
+    _refresh_knowledge_index()  # no-op once done; runs here when the background warm-up has not started it
+    if state["error"]:
+        st.error(f"The knowledge base could not be indexed: {state['error']}")
+        st.stop()
     return _open_knowledge_index(str(s.chroma_dir))
 
 
