@@ -97,3 +97,21 @@ def test_chat_offers_starter_questions_then_a_clear_button(chat_app):
     assert not [b for b in at.button if b.key and b.key.startswith("starter-")]  # only for an empty chat
     next(b for b in at.button if b.label == "Clear the conversation").click().run()
     assert not at.chat_message and len([b for b in at.button if b.key and b.key.startswith("starter-")]) == 4
+
+
+def test_chat_says_when_the_knowledge_base_is_still_being_indexed(chat_app):
+    """Found in the real-browser walk: the first chat visit hung for two minutes without a word."""
+    import threading
+
+    from dashboard import resources
+
+    resources._INDEX_STATES.clear()
+    resources._INDEX_LOCK.acquire()  # as the background refresh holds it while indexing
+    threading.Timer(1.5, resources._INDEX_LOCK.release).start()
+    at = chat_app
+    at.run()
+    assert not at.exception, at.exception
+    assert any("being indexed in the background" in i.value for i in at.info)
+    at.chat_input[0].set_value("What are spoke-wheel areas?").run()
+    assert not at.exception, at.exception
+    assert [m.name for m in at.chat_message][-1] == "assistant"
