@@ -24,6 +24,7 @@ if case and use_case:
                f"({case.probabilities[case.predicted]:.0%}).")
 
 history = st.session_state.setdefault("chat_history", [])
+SOURCES_SHOWN = 3  # the document lists all its sources; a card shows the first few
 STARTERS = ("What are the ABCDE warning signs of melanoma?", "When is a mole an urgent referral under NICE NG12?",
             "How do I tell a seborrhoeic keratosis from a melanoma on dermoscopy?",
             "What does a Grad-CAM heatmap not show?")
@@ -41,8 +42,10 @@ def render(turn: dict, position: int) -> None:
         for c in answer.citations:
             with st.expander(f"[{c.n}] {c.title} — {c.section}"):
                 st.markdown(f"> {c.passage}")
-                st.caption("Sources: " + " · ".join(c.sources) if c.sources else "Sources: none listed")
-                st.caption(f"Document `{c.doc}`")
+                shown = " · ".join(c.sources[:SOURCES_SHOWN])
+                more = f" · and {len(c.sources) - SOURCES_SHOWN} more in the document" if len(c.sources) > SOURCES_SHOWN else ""
+                st.caption(f"Sources: {shown}{more}" if c.sources else "Sources: none listed")
+                st.caption(f"Document `{c.doc}`" + (f" · reviewed {c.last_reviewed}" if c.last_reviewed else ""))
 
 
 for position, turn in enumerate(history):

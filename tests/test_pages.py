@@ -66,6 +66,7 @@ def test_chat_answers_with_citation_cards(chat_app):
     assistant = [m for m in at.chat_message if m.name == "assistant"][-1]
     assert "[1]" in " ".join(md.value for md in assistant.markdown)
     assert any(e.label.startswith("[1] ") for e in assistant.expander)
+    assert any("reviewed 20" in c.value for c in assistant.caption)  # each card says when its document was reviewed
 
 
 def test_chat_emergency_banner_comes_before_the_answer(chat_app):

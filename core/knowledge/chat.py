@@ -127,6 +127,7 @@ class Citation:
     section: str
     passage: str
     sources: tuple[str, ...]
+    last_reviewed: str = ""
 
 
 @dataclass(frozen=True)
@@ -355,7 +356,7 @@ def render_with_citations(picked: Iterable[PickedSentence]) -> tuple[str, list[C
         p = item.passage
         if p.chunk_id not in numbers:
             numbers[p.chunk_id] = len(numbers) + 1
-            citations.append(Citation(numbers[p.chunk_id], p.doc, p.title, p.section, p.text, p.sources))
+            citations.append(Citation(numbers[p.chunk_id], p.doc, p.title, p.section, p.text, p.sources, p.last_reviewed))
         parts.append(f"{drop_spelling_variants(item.text)} [{numbers[p.chunk_id]}]")
     return " ".join(parts), citations
 

@@ -16,7 +16,7 @@ import yaml
 
 # Part of every document hash: bump it when splitting, stored fields or the embedder change so that
 # the next ingestion re-embeds everything instead of mixing old and new chunks.
-INDEX_VERSION = "kb-index-2/all-MiniLM-L6-v2"
+INDEX_VERSION = "kb-index-3/all-MiniLM-L6-v2"
 REQUIRED_FIELDS = ("title", "sources")
 
 

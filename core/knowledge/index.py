@@ -98,6 +98,7 @@ def _chunk_metadata(chunk: Chunk, content_hash: str) -> dict[str, Any]:
         "section": chunk.section,
         "sources": "\n".join(chunk.sources),
         "tags": ",".join(chunk.tags),
+        "last_reviewed": chunk.last_reviewed,
         "content_hash": content_hash,
     }
 
@@ -387,5 +388,6 @@ class KnowledgeIndex:
                 score=score, dense=dense.get(cid, 0.0), best_sentence=sentence_best,
                 lexical=lexical.get(cid, 0.0),
                 coverage=self._bm25.coverage(query_terms, self._chunk_terms[cid]),
+                last_reviewed=str(meta.get("last_reviewed", "")),
             ))
         return Retrieval(query, passages, confident(passages), tuple(query_vector.tolist()))

@@ -44,6 +44,7 @@ class Passage:
     best_sentence: float  # cosine similarity of its best sentence to the query
     lexical: float  # BM25 score
     coverage: float  # IDF-weighted share of the query terms present in the passage
+    last_reviewed: str = ""  # the document's review date
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ class Chunk:
     sentences: tuple[str, ...]
     sources: tuple[str, ...]
     tags: tuple[str, ...]
+    last_reviewed: str = ""  # the document's review date
 
     @property
     def header(self) -> str:
@@ -105,5 +106,6 @@ def split_document(doc: KnowledgeDocument) -> list[Chunk]:
             sentences=tuple(split_sentences(text)),
             sources=doc.sources,
             tags=doc.tags,
+            last_reviewed=doc.last_reviewed,
         ))
     return chunks
