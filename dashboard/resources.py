@@ -2,6 +2,7 @@
 so that moving a slider does not re-run the model."""
 from __future__ import annotations
 
+import atexit
 import hashlib
 import threading
 from pathlib import Path
@@ -33,6 +34,24 @@ def _configure_runtime(torch_threads: int) -> None:
 # Set once the classifier has loaded: the background warm-up waits for it, because on two cores the two
 # loads side by side delayed the first usable page by seconds.
 _CLASSIFIER_LOADED = threading.Event()
+# Set when the process exits: the background indexing stops between two documents (each is complete or
+# absent in the index), and exit waits for that rather than killing the thread inside native code, which
+# aborted the process ("terminate called without an active exception").
+_STOPPING = threading.Event()
+_WARM_UP_THREADS: list[threading.Thread] = []
+STOP_WAIT_S = 60.0
+
+
+class _Stopped(Exception):
+    """Raised from the indexing progress callback when the process is exiting."""
+
+
+@atexit.register
+def _stop_background_work() -> None:
+    _STOPPING.set()
+    _CLASSIFIER_LOADED.set()  # a warm-up still waiting for the classifier goes straight to its end
+    for thread in _WARM_UP_THREADS:
+        thread.join(STOP_WAIT_S)
 WARM_UP_DELAY_LIMIT_S = 20.0  # pages without the classifier (chat) do not hold the warm-up back longer
 
 
@@ -49,10 +68,14 @@ def warm_up() -> threading.Thread:
     # initialised module ("module 'pandas' has no attribute 'Series'", seen in the quiz page's test).
     def load() -> None:
         _CLASSIFIER_LOADED.wait(WARM_UP_DELAY_LIMIT_S)
+        if _STOPPING.is_set():
+            return
         default_matcher()
-        _refresh_knowledge_index()
+        if not _STOPPING.is_set():
+            _refresh_knowledge_index()
 
     thread = threading.Thread(target=load, name="dermadesk-warm-up", daemon=True)
+    _WARM_UP_THREADS.append(thread)
     thread.start()
     return thread
 
@@ -154,9 +177,13 @@ def _refresh_knowledge_index() -> None:
 
         def on_progress(done: int, total: int, doc_id: str) -> None:
             state.update(done=done, total=total)
+            if _STOPPING.is_set():
+                raise _Stopped
 
         try:
             ingest(s.kb_dir, s.chroma_dir, embeddings=_embeddings(), show_progress=False, on_progress=on_progress)
+        except _Stopped:
+            return  # the next start carries on where this one stopped
         except (KnowledgeBaseError, OSError, RuntimeError) as exc:  # shown on the chat page, not lost in a thread
             state["error"] = str(exc)
         state["finished"] = True

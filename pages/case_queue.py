@@ -12,7 +12,8 @@ from core.triage import LEVELS
 from dashboard import cases_ui
 from dashboard import components as ui
 
-URGENCY_MARK = {"emergency": "🚨 emergency", "urgent": "⏱️ urgent", "routine": "routine"}
+# Words, not emoji: without an emoji font (common on clinic PCs) emoji render as empty boxes.
+URGENCY_MARK = {"emergency": "EMERGENCY", "urgent": "URGENT", "routine": "routine"}
 
 st.title("Case queue")
 ui.decision_support_notice()
@@ -62,7 +63,8 @@ except CaseStoreError as exc:
 st.caption(f"Showing {len(cases)} of {counts.total} case(s), most urgent first, then newest. Click a column "
            "header to sort; select a row to open the case.")
 if cases:
-    table = pd.DataFrame(summaries_table(cases))
+    table = pd.DataFrame(summaries_table(cases)).astype(object)
+    table = table.where(table.notna(), "–")  # a missing age or score reads as a dash, not "None"
     table["urgency"] = table["urgency"].map(URGENCY_MARK)
     table["predicted"] = [f"{c} (malignant)" if c in MALIGNANT else c for c in table["predicted"]]
     selection = st.dataframe(
@@ -71,10 +73,10 @@ if cases:
                                                                      min_value=0.0, max_value=1.0),
                        "case": st.column_config.NumberColumn("case", format="#%d")})
     chosen = selection.selection.rows if selection else []
-    if chosen:
+    if chosen:  # one click: selecting a row opens the case
         case_id = int(table.iloc[chosen[0]]["case"])
-        st.page_link(cases_ui.CASE_PAGE, label=f"Open case #{case_id}", icon=":material/folder_open:",
-                     query_params={"case": str(case_id)})
+        st.session_state["case_id"] = case_id
+        st.switch_page(cases_ui.CASE_PAGE, query_params={"case": str(case_id)})
     buffer = io.StringIO()
     store.export_csv(buffer, queue_filter)
     st.download_button("Download these cases as CSV", buffer.getvalue(), file_name="dermadesk_cases.csv",

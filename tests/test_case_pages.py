@@ -60,11 +60,13 @@ def test_queue_shows_red_flags_counts_and_filters(seeded):
     assert any("1 case(s) with an EMERGENCY red flag await review" in e.value for e in at.error)
     assert any("1 case(s) with an URGENT red flag await review" in w.value for w in at.warning)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics == {"🚨 emergency": "1", "⏱️ urgent": "1", "routine": "1", "open": "2", "reviewed": "1",
+    assert metrics == {"EMERGENCY": "1", "URGENT": "1", "routine": "1", "open": "2", "reviewed": "1",
                        "closed": "0"}
     table = at.dataframe[0].value
     assert list(table["case"]) == [seeded["emergency"], seeded["urgent"], seeded["routine"]]
-    assert table["urgency"].iloc[0] == "🚨 emergency" and table["predicted"].iloc[0] == "bcc (malignant)"
+    assert table["urgency"].iloc[0] == "EMERGENCY" and table["predicted"].iloc[0] == "bcc (malignant)"
+    # Missing values read as a dash (the routine case has no 7-point score), never "None".
+    assert table["7-point"].iloc[2] == "–" and "None" not in table.astype(str).to_string()
     assert "Download these cases as CSV" in _downloads(at)
 
     at.multiselect(key="queue-status").select("reviewed").run()
