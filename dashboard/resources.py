@@ -52,6 +52,8 @@ def _stop_background_work() -> None:
     _CLASSIFIER_LOADED.set()  # a warm-up still waiting for the classifier goes straight to its end
     for thread in _WARM_UP_THREADS:
         thread.join(STOP_WAIT_S)
+
+
 WARM_UP_DELAY_LIMIT_S = 20.0  # pages without the classifier (chat) do not hold the warm-up back longer
 
 

@@ -38,8 +38,7 @@ elif "analysis_last_upload" in st.session_state:
                      help="The image you analysed before leaving this page. Upload another to replace it.")
     if not keep:
         del st.session_state["analysis_last_upload"]
-upload_name, upload_bytes = (upload.name, upload.getvalue()) if upload is not None else \
-    st.session_state.get("analysis_last_upload", (None, None))
+upload_name, upload_bytes = st.session_state.get("analysis_last_upload", (None, None))
 age_col, sex_col, site_col = st.columns(3)
 age = age_col.number_input("Age (years)", min_value=0, max_value=120, value=None, step=1)
 sex = sex_col.selectbox("Sex", ["unknown", "female", "male"])

@@ -170,6 +170,7 @@ def build_bank(documents: list[KnowledgeDocument], seed: int = 0) -> list[QuizQu
             values_by_unit[draft["unit"]].add(draft["answer"])
 
     bank: list[QuizQuestion] = []
+    per_doc: dict[str, int] = defaultdict(int)
     for doc, draft in drafts:
         if draft["kind"] == "condition":
             pool = sorted(set(draft["distractor_pool"]))
@@ -183,7 +184,8 @@ def build_bank(documents: list[KnowledgeDocument], seed: int = 0) -> list[QuizQu
         choices = rng.sample(pool, N_CHOICES - 1) + [draft["answer"]]
         rng.shuffle(choices)
         chunk: Chunk = draft["chunk"]
-        number = sum(q.citations[0].doc == doc.doc_id for q in bank)
+        number = per_doc[doc.doc_id]
+        per_doc[doc.doc_id] += 1
         bank.append(QuizQuestion(
             question_id=f"{doc.doc_id}:{draft['kind']}:{number}",
             kind=draft["kind"], topic=_area(doc), question=draft["prompt"], choices=tuple(choices),

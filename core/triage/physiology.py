@@ -153,6 +153,17 @@ _CHILD_HR = {"under 1": (160, 150), "1-2": (150, 140), "3-4": (140, 130), "5": (
 _CHILD_RR = {"under 1": (60, 50), "1-2": (50, 40), "3-4": (40, 35), "5": (29, 24), "6-7": (27, 24), "8-11": (25, 22)}
 
 
+def _child_criterion(label: str, value: float, table: dict, age: float, span: tuple[int, int]) -> Criterion | None:
+    """The NG51 high or moderate-to-high risk criterion a child's rate meets in its age band's table, if any."""
+    band = _child_band(age)
+    high, moderate = table[band]
+    if value >= high:
+        return Criterion("high", f"{label} {value:.0f}/min (NG51 high risk at age {band}: {high} or more)", span)
+    if value >= moderate:
+        return Criterion("moderate", f"{label} {value:.0f}/min (NG51 moderate to high risk at age {band})", span)
+    return None
+
+
 def sepsis_criteria(observations: list[Observation], age: float | None) -> list[Criterion]:
     """NG51 high and moderate-to-high risk criteria met by the numbers (adult tables from age 12)."""
     found: list[Criterion] = []
@@ -161,11 +172,9 @@ def sepsis_criteria(observations: list[Observation], age: float | None) -> list[
         v = o.value
         if o.kind == "hr":
             if child:
-                high, moderate = _CHILD_HR[_child_band(age)]
-                if v >= high:
-                    found.append(Criterion("high", f"heart rate {v:.0f}/min (NG51 high risk at age {_child_band(age)}: {high} or more)", o.span))
-                elif v >= moderate:
-                    found.append(Criterion("moderate", f"heart rate {v:.0f}/min (NG51 moderate to high risk at age {_child_band(age)})", o.span))
+                banded = _child_criterion("heart rate", v, _CHILD_HR, age, o.span)
+                if banded is not None:
+                    found.append(banded)
                 elif v < 60:
                     found.append(Criterion("high", f"heart rate {v:.0f}/min (NG51 high risk: under 60)", o.span))
             elif v > 130:
@@ -174,11 +183,9 @@ def sepsis_criteria(observations: list[Observation], age: float | None) -> list[
                 found.append(Criterion("moderate", f"heart rate {v:.0f}/min (NG51 moderate to high risk: 91-130)", o.span))
         elif o.kind == "rr":
             if child:
-                high, moderate = _CHILD_RR[_child_band(age)]
-                if v >= high:
-                    found.append(Criterion("high", f"respiratory rate {v:.0f}/min (NG51 high risk at age {_child_band(age)}: {high} or more)", o.span))
-                elif v >= moderate:
-                    found.append(Criterion("moderate", f"respiratory rate {v:.0f}/min (NG51 moderate to high risk at age {_child_band(age)})", o.span))
+                banded = _child_criterion("respiratory rate", v, _CHILD_RR, age, o.span)
+                if banded is not None:
+                    found.append(banded)
             elif v >= 25:
                 found.append(Criterion("high", f"respiratory rate {v:.0f}/min (NG51 high risk: 25 or more)", o.span))
             elif v >= 21:
