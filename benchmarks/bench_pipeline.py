@@ -3,8 +3,8 @@
 The peer pipeline is what the best-known open-source skin-lesion apps do: a torchvision ResNet-50 at
 224 px (random weights: only the time matters here) and pytorch-grad-cam's GradCAM of the predicted
 class, one image at a time. DermaDesk: `core.analysis.analyse` (decode, 4-flip TTA in one batch, metadata
-fusion, red flags, heatmap of the top class from the same forward pass) and, for batch work,
-`python -m core analyse`.
+fusion, red flags, heatmap of the top class from the same forward pass), the same with the lesion segmenter's
+outline and the heatmap placement check, and, for batch work, `python -m core analyse`.
 
 Printed, for each side: per-image p50/p95 in-process from upload bytes to probabilities + heatmap;
 images per second and wall time of the command-line batch job over the same folder (start-up included);
@@ -120,6 +120,16 @@ def main() -> int:
         analysis = analyse(data, ours, settings, heatmaps=HeatmapRequest("gradcam"))
         return analysis.prediction.probabilities, analysis.heatmap().heatmap
 
+    segmenter = None
+    if (settings.segmenter_dir / "weights.safetensors").is_file():
+        from core.segmentation.segmenter import Segmenter
+
+        segmenter = Segmenter.load(settings.segmenter_dir)
+
+    def ours_with_outline(data: bytes):
+        analysis = analyse(data, ours, settings, heatmaps=HeatmapRequest("gradcam"), segmenter=segmenter)
+        return analysis.placement()
+
     def peer_once(data: bytes):
         from PIL import Image
 
@@ -130,7 +140,10 @@ def main() -> int:
             return top, cam(input_tensor=x, targets=[ClassifierOutputTarget(top)])[0]
 
     rows = {}
-    for name, fn in (("DermaDesk analyse()", ours_once), ("peer ResNet-50 + GradCAM", peer_once)):
+    sides = [("DermaDesk analyse()", ours_once), ("peer ResNet-50 + GradCAM", peer_once)]
+    if segmenter is not None:
+        sides.append(("DermaDesk + lesion outline", ours_with_outline))
+    for name, fn in sides:
         for data in uploads[:3]:
             fn(data)  # warm-up
         times = []
@@ -143,8 +156,11 @@ def main() -> int:
     print("in-process, upload bytes -> probabilities + heatmap of the top class (ms per image)")
     for name, (p50, p95) in rows.items():
         print(f"  {name:28s} p50 {p50:7.1f}   p95 {p95:7.1f}")
-    (ours_p50, _), (peer_p50, _) = rows.values()
-    print(f"  ratio (peer / ours, p50): {peer_p50 / ours_p50:.1f}x\n")
+    (ours_p50, _), (peer_p50, _) = list(rows.values())[:2]
+    print(f"  ratio (peer / ours, p50): {peer_p50 / ours_p50:.1f}x")
+    if segmenter is not None:
+        print(f"  lesion outline + placement check add {rows['DermaDesk + lesion outline'][0] - ours_p50:.1f} ms (p50)")
+    print()
 
     with tempfile.TemporaryDirectory() as tmp:
         images = Path(tmp) / "images"

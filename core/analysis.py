@@ -6,6 +6,7 @@ workflow and the command line.
     analysis.red_flags.level        # "emergency" | "urgent" | "routine": note, checklist, classifier
     analysis.prediction.ranked()    # calibrated probabilities
     analysis.heatmap()              # the predicted class's heatmap on the image's pixel grid
+    analysis.placement()            # with a segmenter: is that heatmap on the lesion outline?
 
 Red flags always combine the clinical note, the NICE 7-point checklist and the classifier's own
 escalation thresholds; the classifier escalates nothing for an image that does not look like dermoscopy.
@@ -27,6 +28,9 @@ from core.vision.imaging import DecodedImage, decode_image
 if TYPE_CHECKING:
     from core.cases.records import NewCase
     from core.explain.cams import Explanation
+    from core.explain.placement import HeatmapPlacement
+    from core.segmentation.abcd import ABCD
+    from core.segmentation.segmenter import LesionMask, Segmenter
     from core.vision.classifier import Classifier, Prediction
     from core.vision.model import ModelMeta
 
@@ -68,10 +72,32 @@ class Analysis:
     checklist: ChecklistResult | None = None
     details: PatientDetails = field(default_factory=PatientDetails)
     heatmaps: tuple[Explanation, ...] = ()
+    lesion: LesionMask | None = None  # the segmenter's outline; None when no segmenter is installed
 
     @property
     def model_version(self) -> str:
         return self.prediction.model_version
+
+    def placement(self, target: str | None = None) -> HeatmapPlacement | None:
+        """Where `target`'s heatmap (default: the predicted class) falls relative to the lesion outline; None
+        without an outline or that heatmap."""
+        from core.explain.placement import place
+
+        heatmap = self.heatmap(target)
+        if self.lesion is None or heatmap is None:
+            return None
+        problem = self.lesion.problem
+        if self.prediction.out_of_distribution:
+            problem = "the image does not look like a dermoscopy photo"
+        return place(heatmap.heatmap, self.lesion.mask, problem)
+
+    def measurements(self, field_of_view_mm: float | None = None) -> ABCD | None:
+        """ABCD measurements of the outlined lesion; None when there is no usable outline."""
+        from core.segmentation.abcd import measure
+
+        if self.lesion is None or not self.lesion.usable or self.prediction.out_of_distribution:
+            return None
+        return measure(self.image.image, self.lesion.mask, field_of_view_mm)
 
     def heatmap(self, target: str | None = None) -> Explanation | None:
         """The heatmap of `target` (default: the predicted class), or None if it was not requested."""
@@ -135,21 +161,24 @@ def analyse(
     checklist: ChecklistResult | None = None,
     details: PatientDetails | None = None,
     heatmaps: HeatmapRequest | None = HeatmapRequest(),
+    segmenter: Segmenter | None = None,
 ) -> Analysis:
-    """Decode (when given bytes), predict, combine the red flags and compute the requested heatmaps.
+    """Decode (when given bytes), predict, combine the red flags, compute the requested heatmaps and, with a
+    `segmenter`, the lesion's outline.
 
     Raises `core.vision.imaging.ImageError` (a message for the user) for bytes that are not a usable
     image, and ValueError for an unknown CAM method or class in `heatmaps`.
     """
     decoded = image if isinstance(image, DecodedImage) else decode_image(
         image, max_pixels=settings.max_image_pixels, min_side=settings.min_image_side)
-    (analysis,) = _analyse_batch([decoded], classifier, [details], heatmaps, note=storable(note), checklist=checklist)
+    (analysis,) = _analyse_batch([decoded], classifier, [details], heatmaps, note=storable(note), checklist=checklist,
+                                 segmenter=segmenter)
     return analysis
 
 
 def analyse_many(images: Iterable[tuple[str, DecodedImage]], classifier: Classifier, *,
                  heatmaps: HeatmapRequest | None = None, details: Mapping[str, PatientDetails] | None = None,
-                 batch_size: int = INFERENCE_BATCH) -> Iterator[tuple[str, Analysis]]:
+                 batch_size: int = INFERENCE_BATCH, segmenter: Segmenter | None = None) -> Iterator[tuple[str, Analysis]]:
     """Analyses of many decoded images, in order, several images to a forward pass (images whose
     prepared tensors share a shape are batched; the TTA views ride in the same batch). `details` maps an
     image's name to its age, sex and site."""
@@ -165,7 +194,7 @@ def analyse_many(images: Iterable[tuple[str, DecodedImage]], classifier: Classif
         for indices in by_shape.values():
             batch = _analyse_batch([pending[i][1] for i in indices], classifier,
                                    [details.get(pending[i][0]) for i in indices], heatmaps,
-                                   prepared=[prepared[i] for i in indices])
+                                   prepared=[prepared[i] for i in indices], segmenter=segmenter)
             results.update(zip(indices, batch))
         for i, (name, _) in enumerate(pending):
             yield name, results[i]
@@ -181,7 +210,7 @@ def analyse_many(images: Iterable[tuple[str, DecodedImage]], classifier: Classif
 
 def _analyse_batch(images: list[DecodedImage], classifier: Classifier, details: list[PatientDetails | None],
                    heatmaps: HeatmapRequest | None, *, note: str = "", checklist: ChecklistResult | None = None,
-                   prepared: list | None = None) -> list[Analysis]:
+                   prepared: list | None = None, segmenter: Segmenter | None = None) -> list[Analysis]:
     """One forward pass for images whose prepared tensors share a shape; the rest per image."""
     import torch
 
@@ -203,6 +232,8 @@ def _analyse_batch(images: list[DecodedImage], classifier: Classifier, details: 
             explanations = tuple(
                 maps_from_pass(classifier, prepared[i], forward.activations[i:i + 1], heatmaps.method, targets)
                 if one_pass else explain_many(classifier, prepared[i], [heatmaps.method], targets))
+        lesion = segmenter.segment(image.image) if segmenter is not None else None
         out.append(Analysis(image=image, prediction=prediction, red_flags=red_flags, note=note,
-                            note_problem=note_problem, checklist=checklist, details=given[i], heatmaps=explanations))
+                            note_problem=note_problem, checklist=checklist, details=given[i], heatmaps=explanations,
+                            lesion=lesion))
     return out

@@ -49,6 +49,7 @@ class Settings:
 
     data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var")
     model_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "models" / "dermadesk-classifier")
+    segmenter_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "models" / "dermadesk-segmenter")
     ham10000_dir: Path = field(default_factory=lambda: PROJECT_ROOT.parent / "shared" / "data" / "ham10000")
     # Images above this many pixels are refused before decoding (decompression-bomb guard).
     max_image_pixels: int = 40_000_000
@@ -73,6 +74,7 @@ class Settings:
         return cls(
             data_dir=_env_path("DERMADESK_DATA_DIR", base.data_dir),
             model_dir=_env_path("DERMADESK_MODEL_DIR", base.model_dir),
+            segmenter_dir=_env_path("DERMADESK_SEGMENTER_DIR", base.segmenter_dir),
             ham10000_dir=_env_path("DERMADESK_HAM10000_DIR", base.ham10000_dir),
             max_image_pixels=_env_int("DERMADESK_MAX_IMAGE_PIXELS", base.max_image_pixels),
             min_image_side=_env_int("DERMADESK_MIN_IMAGE_SIDE", base.min_image_side),

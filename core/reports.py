@@ -20,7 +20,7 @@ from PIL import Image
 from core.cases import AGREEMENTS, MANAGEMENTS, CaseDetail, CaseStoreError
 from core.triage.checklist import ITEMS
 from core.config import CLASS_NAMES, MALIGNANT
-from core.explain.figures import dejavu_fonts, heatmap_overlay
+from core.explain.figures import dejavu_fonts, heatmap_overlay, mask_outline
 from core.explain.methods import method_label
 from core.vision.limits import MODEL_LIMITS
 
@@ -223,8 +223,31 @@ def _when(value: datetime | None) -> str:
     return f"{value.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC" if value else "-"
 
 
-def clinician_report(case: CaseDetail, *, unicode_fonts: bool = True) -> bytes:
-    """The full report for the clinical record: images, heatmap, probabilities, red flags, verdict, history."""
+def _lesion_section(pdf: _Pdf, image: Image.Image, lesion, heatmap, out_of_distribution: bool) -> None:
+    """Outline, heatmap placement and ABCD measurements, recomputed from the stored image."""
+    from core.explain.placement import place
+    from core.segmentation.abcd import measure
+
+    pdf.heading("Lesion outline and measurements")
+    if out_of_distribution or not lesion.usable:
+        why = "the image does not look like dermoscopy" if out_of_distribution else lesion.problem
+        pdf.paragraph(f"Not measured: {why}.", size=9)
+        return
+    if heatmap is not None:
+        placement = place(heatmap, lesion.mask)
+        if placement.off_lesion:
+            pdf.boxed(placement.summary(), fill=(255, 229, 180), size=9)
+        else:
+            pdf.paragraph(placement.summary(), size=9)
+    pdf.paragraph("Measured from the outline and the image's colours: teaching aids, not the clinician's ABCD "
+                  "assessment.", size=8.5)
+    pdf.rows([(feature, value) for feature, value, _ in measure(image, lesion.mask).plain_words()])
+
+
+def clinician_report(case: CaseDetail, *, unicode_fonts: bool = True, segmenter=None) -> bytes:
+    """The full report for the clinical record: images, heatmap, probabilities, red flags, verdict, history; with a
+    `segmenter` (`core.segmentation.segmenter.Segmenter`) also the lesion outline, whether the heatmap is on it, and
+    the ABCD measurements."""
     s = case.summary
     prediction = case.prediction
     pdf = _Pdf(f"DermaDesk case #{s.id} - decision support, not a diagnosis", unicode_fonts)
@@ -278,12 +301,18 @@ def clinician_report(case: CaseDetail, *, unicode_fonts: bool = True) -> bytes:
     except CaseStoreError as exc:
         heatmap = None
         pdf.paragraph(str(exc), size=9, bold=True)
+    lesion = segmenter.segment(image) if segmenter is not None and image is not None else None
     if image is not None:
         panels = [(image, "Lesion image")]
         if heatmap is not None:
-            panels.append((heatmap_overlay(image, heatmap), f"{method_label(prediction.heatmap_method)} for "
-                                                            f"{prediction.heatmap_target}"))
+            overlay = heatmap_overlay(image, heatmap)
+            if lesion is not None and lesion.usable:
+                overlay = mask_outline(overlay, lesion.mask, width=max(2, round(min(image.size) / 160)))
+            panels.append((overlay, f"{method_label(prediction.heatmap_method)} for {prediction.heatmap_target}"
+                                    + (", green: lesion outline" if lesion is not None and lesion.usable else "")))
         _place_images(pdf, panels)
+    if lesion is not None:
+        _lesion_section(pdf, image, lesion, heatmap, prediction.out_of_distribution)
 
     pdf.heading("Clinical note")
     pdf.paragraph(case.note.strip() or "No note was recorded.")

@@ -211,3 +211,47 @@ def cam_explainer() -> None:
         "of pixels (ROAD) and by keeping only the highlighted region, then re-scoring the image. A faithful "
         "map's most relevant region changes the score far more than its least relevant one."
     )
+
+
+# --- Lesion outline and measurements ----------------------------------------------------------------
+
+
+def heatmap_legend() -> None:
+    """The heatmap's colour scale as a bar, with what the colours mean and do not mean."""
+    import numpy as np
+
+    from core.explain.figures import heatmap_colours
+
+    st.image(heatmap_colours(np.tile(np.linspace(0.0, 1.0, 256), (10, 1))), width="stretch",
+             caption="Heatmap colour scale: dark blue (left) where the model found little evidence for this class, "
+                     "through cyan and yellow, to red (right) where it found the most. A heatmap on the lesion does "
+                     "not prove the prediction right; one on a ruler, ink mark or hair is a warning sign.")
+
+
+def heatmap_placement(placement) -> None:
+    """Is the heatmap on the lesion? A warning when it sits mostly off the outline, else a caption."""
+    if placement is None or placement.outline_problem:  # lesion_outline_note says why there is no check
+        return
+    if placement.off_lesion:
+        st.warning(placement.summary(), icon=":material/visibility_off:")
+    else:
+        st.caption(placement.summary())
+
+
+def lesion_outline_note(lesion) -> None:
+    if lesion is None:
+        st.caption("No lesion segmenter is installed, so there is no outline, placement check or measurement.")
+    elif lesion.problem:
+        st.caption(f"Lesion outline: {lesion.problem}; the placement check and the measurements are skipped.")
+    elif lesion.runs_off_frame:
+        st.caption("The lesion runs off the edge of the photo: its diameter and symmetry are measured on the visible "
+                   "part only.")
+
+
+def lesion_measurements(measurements) -> None:
+    """The ABCD rows in plain words, with what each measurement means and cannot tell."""
+    st.caption("Measured from the outline (green line) and the image's colours — teaching aids, not a diagnosis, "
+               "and not the clinician's own ABCD assessment.")
+    st.table({"Feature": [r[0] for r in measurements.plain_words()],
+              "Measured": [r[1] for r in measurements.plain_words()],
+              "What it means": [r[2] for r in measurements.plain_words()]})

@@ -99,6 +99,21 @@ def classifier() -> Classifier | None:
     return _load_classifier(str(s.model_dir), s.low_confidence, s.inference_precision)
 
 
+@st.cache_resource(show_spinner="Loading the lesion segmenter…")
+def _load_segmenter(segmenter_dir: str):
+    from core.segmentation.segmenter import Segmenter
+
+    try:
+        return Segmenter.load(segmenter_dir)
+    except CheckpointError:
+        return None
+
+
+def segmenter():
+    """The lesion segmenter, or None when its checkpoint is missing (pages then skip outlines and measurements)."""
+    return _load_segmenter(str(settings().segmenter_dir))
+
+
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -126,17 +141,25 @@ def decode_or_stop(name: str, data: bytes) -> tuple[str, DecodedImage]:
 
 # Streamlit hashes the small frozen inputs (note, checklist, details, request) by value.
 @st.cache_data(max_entries=32, show_spinner=False)
-def _analysis(key: str, model_dir: str, _decoded: DecodedImage, note: str, checklist: ChecklistResult | None,
-              details: PatientDetails | None, request: HeatmapRequest | None) -> Analysis:
+def _analysis(key: str, model_dir: str, segmenter_dir: str, _decoded: DecodedImage, note: str,
+              checklist: ChecklistResult | None, details: PatientDetails | None,
+              request: HeatmapRequest | None) -> Analysis:
     return analyse(_decoded, classifier(), settings(), note=note, checklist=checklist, details=details,
-                   heatmaps=request)
+                   heatmaps=request, segmenter=segmenter())
 
 
 def analysis(key: str, decoded: DecodedImage, note: str = "", checklist: ChecklistResult | None = None,
              details: PatientDetails | None = None, request: HeatmapRequest | None = None) -> Analysis:
     """The analysis of a decoded upload (`key` is its digest), recomputed only when an input or the
     model changes. Without `request` no heatmap is computed."""
-    return _analysis(key, str(settings().model_dir), decoded, note, checklist, details, request)
+    s = settings()
+    return _analysis(key, str(s.model_dir), str(s.segmenter_dir), decoded, note, checklist, details, request)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def measurements(key: str, _analysis: Analysis, field_of_view_mm: float | None):
+    """ABCD measurements of an analysis's outline (`key`: the upload's digest), computed once per field of view."""
+    return _analysis.measurements(field_of_view_mm)
 
 
 @st.cache_resource(show_spinner=False)

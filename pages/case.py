@@ -16,7 +16,9 @@ from core.cases import (
     database_url,
 )
 from core.triage.checklist import ITEMS
+from core.cases.vocabulary import MAX_PATIENT_REF_CHARS
 from core.config import CLASS_NAMES, CLASSES
+from core.vision.fusion import SITES
 from core.explain.methods import method_label
 from core.reports import clinician_report, patient_summary
 from dashboard import cases_ui
@@ -44,7 +46,7 @@ def _requested_case() -> int | None:
 
 @st.cache_data(max_entries=16, show_spinner="Writing the report…")
 def _clinician_pdf(db: str, case_id: int, version: int, visits: int, _case: CaseDetail) -> bytes:
-    return clinician_report(_case)
+    return clinician_report(_case, segmenter=resources.segmenter())
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -69,6 +71,59 @@ def _visit_panel(case: CaseDetail, heading: str) -> None:
     st.caption(f"Model {case.prediction.model_version}: {s.predicted_class} ({s.confidence:.0%}). "
                f"Verdict: {ui.escape_markdown(case.verdict.diagnosis_label) + ', ' + case.verdict.management if case.verdict else 'none yet'}. "
                f"Red flags: {s.urgency}.")
+
+
+@st.cache_data(max_entries=8, show_spinner="Aligning the two visits…")
+def _change(earlier_id: int, later_id: int, segmenter_dir: str, _earlier: CaseDetail, _later: CaseDetail):
+    from core.segmentation.change import compare_visits, visit
+
+    segmenter = resources.segmenter()
+    visits = []
+    for detail in (_earlier, _later):
+        visits.append(visit(segmenter, detail.images[0].load(), detail.prediction.probabilities,
+                            f"case #{detail.id}, {detail.summary.created_at:%Y-%m-%d}"))
+    return compare_visits(*visits)
+
+
+def _visit_change(earlier: CaseDetail, later: CaseDetail) -> None:
+    """The two visits aligned (side by side, swipe or difference) and what changed, with a flag when it is large."""
+    from core.segmentation.change import difference, swipe
+
+    st.markdown("**Change between the visits**")
+    if resources.segmenter() is None:
+        st.caption("No lesion segmenter is installed, so the visits cannot be outlined and compared.")
+        return
+    try:
+        change = _change(earlier.id, later.id, str(resources.settings().segmenter_dir), earlier, later)
+    except CaseStoreError as exc:
+        st.error(f"Cannot compare the visits: {exc}")
+        return
+    if change.flags:
+        st.warning("**Large change: look at this lesion again.** " + "; ".join(change.flags) + ".",
+                   icon=":material/compare:")
+    st.caption(("Aligned: " if change.alignment.ok else "") + change.alignment.message + ".")
+    if change.alignment.ok:
+        warped = change.alignment.warp(change.later.image, change.earlier.image)
+        view = st.segmented_control("View", ["Swipe", "Difference", "Outlines"], default="Swipe",
+                                    key=f"change-view-{earlier.id}-{later.id}")
+        if view == "Difference":
+            st.image(difference(change.earlier.image, warped), width="stretch",
+                     caption="Brightness difference after alignment: dark = unchanged, bright = changed")
+        elif view == "Outlines":
+            outlined = figures.mask_outline(change.earlier.image, change.earlier.lesion.mask, colour=(0, 200, 255))
+            later_mask = change.alignment.warp_mask(change.later.lesion.mask, change.earlier.image.size)
+            st.image(figures.mask_outline(outlined, later_mask, colour=(255, 80, 0)), width="stretch",
+                     caption="Earlier outline in blue, later outline (aligned) in orange, on the earlier photo")
+        else:
+            position = st.slider("Swipe", 0, 100, 50, key=f"swipe-{earlier.id}-{later.id}",
+                                 help="Left of the line: the earlier visit; right of it: the later visit, aligned.")
+            st.image(swipe(change.earlier.image, warped, position / 100), width="stretch",
+                     caption=f"{change.earlier.label} (left) and {change.later.label} (right)")
+    st.table(pd.DataFrame(change.rows(), columns=["Measure", change.earlier.label, change.later.label, "Change"]))
+    st.caption("Measured from the segmentation model's outlines and the stored probabilities; lighting and zoom "
+               "differ between photos, so small changes mean little. The flag marks changes over 20 % in area, an "
+               "outline overlap under 0.80, a new colour, more asymmetry or a malignant probability up by 15 points "
+               "or more — this tool's thresholds, not published cut-offs.")
 
 
 st.title("Case")
@@ -153,10 +208,36 @@ with image_col:
             st.image(image, width="stretch", caption="Lesion image (no heatmap was saved)")
 
 st.markdown("**Patient and lesion**")
+lesion = case.lesion
 st.markdown(
     f"- Age: {summary.age if summary.age is not None else 'unknown'} · sex: {summary.sex or 'unknown'} · "
-    f"site: {summary.site or 'unknown'}\n"
+    f"site at this visit: {summary.site or 'unknown'}\n"
+    f"- Lesion {summary.lesion_id}: patient {ui.escape_markdown(lesion.patient_ref) if lesion and lesion.patient_ref else 'not linked'}"
+    f" · body site {lesion.body_site if lesion and lesion.body_site else 'not recorded'}\n"
     f"- Image: {summary.source_name or 'upload'} ({case.images[0].width}×{case.images[0].height} px)")
+with st.expander("Link this lesion to a patient and body site"):
+    st.caption("Every visit of this lesion shares the link. Use the clinic's own pseudonymous reference "
+               "(a hospital number or study code), not a name.")
+    with st.form(f"lesion-link-{case_id}"):
+        patient_ref = st.text_input("Patient reference", value=(lesion.patient_ref or "") if lesion else "",
+                                    max_chars=MAX_PATIENT_REF_CHARS)
+        sites = ["", *SITES]
+        current_site = (lesion.body_site if lesion else None) or ""
+        body_site = st.selectbox("Body site", sites, index=sites.index(current_site) if current_site in sites else 0,
+                                 format_func=lambda v: v or "not recorded")
+        linked = st.form_submit_button("Save link", disabled=not user)
+    if linked:
+        try:
+            store.link_lesion(case_id, patient_ref, body_site, user)
+        except CaseStoreError as exc:
+            st.error(f"Not saved: {exc}")
+        else:
+            st.session_state[f"case-{case_id}-flash"] = "Lesion link saved."
+            st.rerun()
+    if lesion and lesion.patient_ref:
+        others = [x for x in store.lesions_of_patient(lesion.patient_ref) if x.lesion_id != summary.lesion_id]
+        st.caption(f"Other lesions of patient {ui.escape_markdown(lesion.patient_ref)}: "
+                   + (", ".join(f"{x.lesion_id} ({x.body_site or 'site not recorded'})" for x in others) or "none"))
 st.markdown("**Clinical note**")
 st.markdown(ui.highlighted(case.note, assessment.findings) if case.note.strip() else "_No note was recorded._")
 if case.checklist is not None:
@@ -246,6 +327,7 @@ if visits:
             _visit_panel(*earlier)
         with right:
             _visit_panel(*later)
+        _visit_change(earlier[0], later[0])
         st.page_link(cases_ui.CASE_PAGE, label=f"Open case #{chosen.id}", query_params={"case": str(chosen.id)})
 
 st.divider()

@@ -9,6 +9,7 @@ from core.explain.methods import CAM_METHODS
 from core.explain.faithfulness import FaithfulnessError, view_to_image
 from core.vision.imaging import FORMATS_NAMED, UPLOAD_EXTENSIONS
 from core.explain.localisation import centre_gaussian, localise
+from core.explain.placement import OFF_LESION_BELOW
 from dashboard import components as ui
 from dashboard import resources
 
@@ -36,7 +37,7 @@ if model is None:
     st.stop()
 
 source = st.radio("Image source", ["Upload an image", "HAM10000 folder"], horizontal=True)
-mask, use_mask = None, False
+mask, use_mask = None, False  # use_mask: the HAM10000 hand-drawn mask rather than the segmenter's outline
 if source == "Upload an image":
     upload = st.file_uploader(f"Dermoscopy image ({FORMATS_NAMED})", type=UPLOAD_EXTENSIONS)
     if upload is None:
@@ -73,16 +74,27 @@ else:
     st.markdown(f"**{record.image_id}** — ground truth: **{record.dx}** ({CLASS_NAMES[record.dx]}) · "
                 f"age {f'{record.age:g}' if record.age is not None else 'unknown'} · {record.sex} · {record.localization}"
                 + (" · validation split" if record.image_id in validation_ids else " · training split"))
-    use_mask = st.checkbox("Outline the lesion mask and score each heatmap against it", value=True)
+    use_mask = st.radio("Lesion outline to score each heatmap against",
+                        ["hand-drawn mask (HAM10000)", "segmentation model's outline"], horizontal=True,
+                        help="On an upload there is no hand-drawn mask: the segmentation model's outline is used.",
+                        ) == "hand-drawn mask (HAM10000)"
 
 key, decoded = resources.decode_or_stop(name, data)
+with st.spinner("Analysing…"):
+    analysis = resources.analysis(key, decoded)
+prediction = analysis.prediction
+outline_name = "segmentation model's outline"
 if use_mask:
     mask, problem = resources.ham_mask(str(settings.ham10000_dir), name, decoded.size)
+    outline_name = "hand-drawn mask"
     if problem:
         st.caption(f"The lesion mask is not used: {problem}.")
-
-with st.spinner("Analysing…"):
-    prediction = resources.analysis(key, decoded).prediction
+elif analysis.lesion is None:
+    st.caption("No lesion segmenter is installed: the heatmaps are not scored against an outline.")
+elif analysis.lesion.problem:
+    st.caption(f"Lesion outline not used: {analysis.lesion.problem}.")
+else:
+    mask = analysis.lesion.mask
 if prediction.out_of_distribution:
     ui.out_of_distribution_notice("so its heatmaps explain nothing useful. They are shown only for teaching.")
 truth = record.dx if source != "Upload an image" else None
@@ -112,10 +124,19 @@ eigen_smooth = option_cols[2].checkbox("Eigen smoothing", help="Keep only the fi
 if not methods or not targets:
     st.info("Choose at least one method and one target class.")
     st.stop()
-if any(CAM_METHODS[m].slow for m in methods):
-    st.warning("Score-CAM and Ablation-CAM run the model once per feature channel (1,280 times): on a "
-               "2-core CPU expect about a minute (Score-CAM) to a minute and a half (Ablation-CAM) per "
-               "heatmap (`benchmarks/bench_explain.py`).", icon="⏳")
+slow = [m for m in methods if CAM_METHODS[m].slow]
+if slow and st.session_state.get("lab_slow_confirmed") != (key, tuple(slow), tuple(targets)):
+    seconds = sum(CAM_METHODS[m].typical_seconds for m in slow) * len(targets)
+    names = " and ".join(CAM_METHODS[m].label for m in slow)
+    st.warning(f"{names} run the model once per feature channel (1,280 times): about {seconds:.0f} s for "
+               f"{len(slow) * len(targets)} map(s) on a 2-core CPU (`benchmarks/bench_explain.py`), during which "
+               "the page waits. The other methods are shown now.", icon="⏳")
+    if st.button(f"Compute {names} (about {seconds:.0f} s)"):
+        st.session_state["lab_slow_confirmed"] = (key, tuple(slow), tuple(targets))
+        st.rerun()
+    methods = [m for m in methods if m not in slow]
+    if not methods:
+        st.stop()
 
 with st.spinner("Computing heatmaps…"):
     explanations = resources.explanations(key, decoded, tuple(methods), tuple(targets), model.meta.version,
@@ -135,9 +156,12 @@ for position, explanation in enumerate(explanations):
         st.image(picture, caption=caption, width="stretch")
         if mask is not None:
             place = localise(explanation.heatmap, mask)
-            st.caption(f"**On the lesion:** {place.energy_inside:.0%} of the heatmap "
+            st.caption(f"**On the lesion** ({outline_name}): {place.energy_inside:.0%} of the heatmap "
                        f"(centre prior {centre.energy_inside:.0%}); peak "
                        + ("inside" if place.pointing_hit >= 0.5 else "**outside**") + " the lesion.")
+            if place.energy_inside < OFF_LESION_BELOW:
+                st.warning("Mostly off the lesion: this map sits on the skin around it, a ruler, ink, hair or the "
+                           "frame.", icon=":material/visibility_off:")
         if measure:
             try:
                 with st.spinner("Measuring faithfulness…"):
@@ -159,9 +183,9 @@ st.caption(f"Heatmaps computed in {sum(e.seconds for e in explanations):.2f} s i
            "forward pass count it once each). Percentages beside the class names are the calibrated probabilities "
            "the app shows (averaged over 4 flips); the faithfulness tests re-score single un-flipped views, so "
            "their unperturbed value can differ a little."
-           + (" The green line is the lesion mask; \"on the lesion\" is the share of each heatmap's weight "
+           + (f" The green line is the {outline_name}; \"on the lesion\" is the share of each heatmap's weight "
               "inside it, beside what a blob on the image centre gets (see the model card for these scores over "
-              "the whole validation split)." if mask is not None else ""))
+              "the whole validation split); under half inside raises a warning." if mask is not None else ""))
 st.download_button("Download figure (PNG)", data=figures.figure_png(tiles, min(COLUMNS, len(tiles)),
                                                                title=f"{name} — DermaDesk {model.meta.version}"),
                    file_name=f"dermadesk-cams-{key[:8]}.png", mime="image/png")

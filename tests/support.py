@@ -16,6 +16,9 @@ MODEL_DIR = ROOT / "models" / "dermadesk-classifier"
 
 requires_ham = pytest.mark.skipif(not (HAM_DIR / "metadata.csv").is_file(), reason="../shared/data/ham10000 not present")
 requires_model = pytest.mark.skipif(not (MODEL_DIR / "weights.safetensors").is_file(), reason="no trained checkpoint in models/")
+SEGMENTER_DIR = ROOT / "models" / "dermadesk-segmenter"
+requires_segmenter = pytest.mark.skipif(not (SEGMENTER_DIR / "weights.safetensors").is_file(),
+                                        reason="no segmentation checkpoint in models/")
 
 
 def image_bytes(img: Image.Image, fmt: str, **save_args) -> bytes:

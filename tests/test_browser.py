@@ -19,6 +19,18 @@ def test_upload_shows_probabilities_heatmap_and_notice():
         wait_for_element(driver, ".js-plotly-plot", timeout=60)  # plotly draws a moment after the text
         images = [img for img in driver.find_elements("css selector", "img") if img.size["width"] > 200]
         assert images, "the Grad-CAM overlay is not shown"
+        # The result is on the first screen at 1400x1000: plain image, overlay and the suggested class, with
+        # the inputs folded away below them.
+        wait_for_text(driver, "The image as uploaded")
+        viewport = driver.execute_script("return window.innerHeight")
+        pictures = [img for img in driver.find_elements("css selector", "[data-testid=stImage] img")
+                    if img.size["width"] > 150]
+        assert len(pictures) >= 2, "plain image and overlay are not both shown"
+        for img in pictures[:2]:
+            top = driver.execute_script("return arguments[0].getBoundingClientRect().top", img)
+            assert top + img.size["height"] / 2 < viewport, f"an image starts at {top:.0f} px, below the fold"
+        suggested = driver.find_element("xpath", "//*[contains(text(), 'Suggested class')]")
+        assert driver.execute_script("return arguments[0].getBoundingClientRect().top", suggested) < viewport
 
 
 def test_explanation_lab_draws_one_overlay_per_default_method():

@@ -114,7 +114,7 @@ def test_migrations_from_empty_build_exactly_the_model_schema(store):
     assert {"cases", "case_images", "predictions", "audit_events", "quiz_answers", "alembic_version"} <= tables
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert context.get_current_heads() == ("0003",)
+        assert context.get_current_heads() == ("0004",)
         assert compare_metadata(context, Base.metadata) == []
     # Down to nothing and back up again.
     downgrade(store.engine)
@@ -790,3 +790,43 @@ def test_an_image_the_model_found_unlike_a_lesion_is_marked_in_the_queue(store):
     rows = {r["case"]: r for r in summaries_table(list(listed.values()))}
     assert rows[odd.id]["predicted"] == "not a lesion image?"
     assert rows[ordinary.id]["predicted"] == listed[ordinary.id].predicted_class
+
+
+# --- lesions across visits ----------------------------------------------------------------------
+
+
+def test_a_lesion_links_to_a_patient_and_a_site_for_all_its_visits(store):
+    first = store.create_case(sample_case(site="back"), actor="Dr A")
+    lesion_id = store.get_case(first.id).summary.lesion_id
+    second = store.create_case(sample_case(lesion_id=lesion_id), actor="Dr B")
+    assert store.get_case(second.id).lesion.body_site == "back"  # from the first visit that gave one
+    link = store.link_lesion(second.id, " H123456 ", "Upper Extremity", actor="Dr B")
+    assert (link.patient_ref, link.body_site, link.updated_by) == ("H123456", "upper extremity", "Dr B")
+    assert store.get_case(first.id).lesion.patient_ref == "H123456"  # one lesion, every visit
+    assert [lesion.lesion_id for lesion in store.lesions_of_patient("H123456")] == [lesion_id]
+    assert store.get_case(second.id).audit[-1].describe() == \
+        "lesion linked to patient H123456, body site upper extremity"
+    with pytest.raises(CaseInputError):
+        store.link_lesion(second.id, "x" * 65, None, actor="Dr B")
+
+
+def test_migration_0004_keeps_existing_cases_and_gives_each_lesion_its_latest_site(tmp_path):
+    from core.cases.engine import create_case_engine, migrate
+    from core.config import Settings
+
+    engine = create_case_engine(Settings(data_dir=tmp_path))
+    migrate(engine, "0003")
+    with engine.begin() as connection:
+        for case_id, lesion, site, when in ((1, "L1", "back", "2026-01-01"), (2, "L1", None, "2026-02-01"),
+                                            (3, "L1", "chest", "2026-03-01"), (4, "L2", None, "2026-01-05")):
+            connection.execute(text(
+                "INSERT INTO cases (id, lesion_id, created_at, updated_at, created_by, status, urgency, "
+                "predicted_class, confidence, source_name, site, note, triage, version) VALUES "
+                f"({case_id}, '{lesion}', '{when}', '{when}', 'Dr A', 'open', 'routine', 'nv', 0.9, 'x.jpg', "
+                f"{repr(site) if site else 'NULL'}, '', '{{}}', 1)"))
+    migrate(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT lesion_id, body_site, patient_ref FROM lesions ORDER BY lesion_id")).all()
+        assert [tuple(r) for r in rows] == [("L1", "chest", None), ("L2", None, None)]
+        assert connection.scalar(text("SELECT count(*) FROM cases")) == 4
+    engine.dispose()

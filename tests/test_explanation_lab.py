@@ -98,16 +98,18 @@ def test_ham_folder_shows_ground_truth_and_mask(monkeypatch):
     assert not at.exception, at.exception
     text = _texts(at)
     assert "ground truth: **mel**" in text and "validation split" in text
-    assert "green line is the lesion mask" in text
+    assert "green line is the hand-drawn mask" in text
     assert any(c.startswith("Grad-CAM ·") for c in _captions(at))
     # Each heatmap is scored against the mask, beside the centre prior on the same image.
-    scores = [c.value for c in at.caption if c.value.startswith("**On the lesion:**")]
+    scores = [c.value for c in at.caption if c.value.startswith("**On the lesion** (hand-drawn mask):")]
     assert len(scores) == len(at.multiselect[1].value) and "centre prior" in scores[0] and "the lesion." in scores[0], scores
 
-    at.checkbox[0].uncheck().run()  # no mask: no outline, no score
+    # The segmentation model's outline instead: the same scores against the predicted outline.
+    at.radio[1].set_value("segmentation model's outline").run()
     assert not at.exception, at.exception
-    assert not [c for c in at.caption if c.value.startswith("**On the lesion:**")]
-    assert "green line is the lesion mask" not in _texts(at)
+    scores = [c.value for c in at.caption if c.value.startswith("**On the lesion** (segmentation model's outline):")]
+    assert len(scores) == len(at.multiselect[1].value), _captions(at)
+    assert "green line is the segmentation model's outline" in _texts(at)
 
 
 def test_missing_ham_folder_is_explained(monkeypatch, tmp_path):
@@ -153,3 +155,31 @@ def test_a_misclassified_case_is_flagged_and_both_classes_are_shown(monkeypatch)
     assert "the ground truth is mel" in wrong[0]
     assert "mel" in at.multiselect[1].value and len(at.multiselect[1].value) == 2
 
+
+
+def test_a_slow_method_waits_for_a_click_and_says_how_long_it_takes():
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.file_uploader[0].upload("lesion.png", image_bytes(skin_like(), "PNG"), "image/png")
+    at.run()
+    next(s for s in at.selectbox if s.label == "Heatmap method").set_value("scorecam").run()
+    assert not at.exception, at.exception
+    notices = [i.value for i in at.info if "Score-CAM runs the model once per feature channel" in i.value]
+    assert notices and "about 60 s" in notices[0]
+    assert any(c.startswith("Grad-CAM for ") for c in _captions(at))  # shown meanwhile, nothing slow started
+    assert any(b.label.startswith("Compute Score-CAM for ") for b in at.button)
+
+
+def test_the_lab_shows_fast_maps_at_once_and_slow_ones_only_on_request():
+    at = _lab()
+    at.file_uploader[0].upload("lesion.png", image_bytes(skin_like(), "PNG"), "image/png")
+    at.run()
+    at.multiselect[0].set_value(["gradcam", "scorecam"])
+    at.checkbox[0].uncheck()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Score-CAM run the model once per feature channel" in w.value and "about 60 s" in w.value
+               for w in at.warning)
+    overlays = [c for c in _captions(at) if "·" in c]
+    assert overlays and all(c.startswith("Grad-CAM ·") for c in overlays), overlays
+    assert any(b.label.startswith("Compute Score-CAM") for b in at.button)

@@ -195,6 +195,9 @@ class AuditEntry:
             return "verdict: " + ("; ".join(parts) if parts else "saved unchanged")
         if self.action == "status":
             return f"status {d.get('from')} → {d.get('to')}"
+        if self.action == "lesion_linked":
+            return (f"lesion linked to patient {d.get('patient_ref') or '(none)'}, body site "
+                    f"{d.get('body_site') or '(none)'}")
         if self.action == "red_flag_acknowledged":
             return f"read and acknowledged the {d.get('level')} red flag: {'; '.join(d.get('findings', []))}"
         return f"{self.action}: {d}"
@@ -203,6 +206,17 @@ class AuditEntry:
 def _short(value: Any, limit: int = 60) -> str:
     text_value = "(none)" if value in (None, "") else str(value)
     return text_value if len(text_value) <= limit else text_value[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class LesionLink:
+    """Who a lesion belongs to and where it is, shared by all its visits."""
+
+    lesion_id: str
+    patient_ref: str | None = None
+    body_site: str | None = None
+    updated_by: str | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -221,6 +235,7 @@ class CaseDetail:
     audit: tuple[AuditEntry, ...]
     previous_visits: tuple[CaseSummary, ...]  # same lesion, earlier, oldest first
     later_visits: tuple[CaseSummary, ...]  # same lesion, later, oldest first
+    lesion: LesionLink | None = None
 
     @property
     def id(self) -> int:

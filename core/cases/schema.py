@@ -149,6 +149,18 @@ class AuditRow(Base):
 
 
 
+class LesionRow(Base):
+    """A lesion followed across visits (cases share its lesion_id): which patient it belongs to and where it is."""
+
+    __tablename__ = "lesions"
+
+    lesion_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    patient_ref: Mapped[str | None] = mapped_column(String(64), index=True)  # the clinic's own pseudonymous reference
+    body_site: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(MAX_NAME_CHARS))
+
+
 class QuizAnswerRow(Base):
     """One answer a trainee gave in the quiz: the per-user score history and its weak topics."""
 

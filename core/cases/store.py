@@ -45,6 +45,7 @@ from core.cases.records import (
     CaseImage,
     CaseSummary,
     ConsistencyReport,
+    LesionLink,
     LesionRef,
     NewCase,
     QueueCounts,
@@ -52,11 +53,12 @@ from core.cases.records import (
     StoredPrediction,
     Verdict,
 )
-from core.cases.schema import AuditRow, CaseRow, ImageRow, PredictionRow
+from core.cases.schema import AuditRow, CaseRow, ImageRow, LesionRow, PredictionRow
 from core.cases.vocabulary import (
     LESION_ID_PATTERN,
     MAX_NAME_CHARS,
     MAX_NOTE_CHARS,
+    MAX_PATIENT_REF_CHARS,
     SEXES,
     STATUSES,
 )
@@ -275,6 +277,8 @@ class CaseStore:
                 out_of_distribution=bool(prediction.out_of_distribution), ood_score=prediction.ood_score,
                 heatmap_file=heatmap_file, heatmap_method=new.heatmap_method if heatmap_file else None,
                 heatmap_target=(new.heatmap_target or prediction.predicted) if heatmap_file else None))
+            if session.get(LesionRow, fields_["lesion_id"]) is None:
+                session.add(LesionRow(lesion_id=fields_["lesion_id"], body_site=fields_["site"]))
             session.add(AuditRow(case_id=row.id, at=now, actor=actor, action="created", details={
                 "source": fields_["source_name"], "predicted": prediction.predicted, "urgency": triage["level"],
                 "model_version": prediction.model_version, "lesion_id": fields_["lesion_id"]}))
@@ -377,6 +381,7 @@ class CaseStore:
                 raise CaseNotFoundError(f"There is no case #{case_id}.")
             visits = session.scalars(select(CaseRow).where(CaseRow.lesion_id == row.lesion_id, CaseRow.id != row.id)
                                      .order_by(CaseRow.created_at, CaseRow.id)).all()
+            lesion = session.get(LesionRow, row.lesion_id)
             verdict = None
             if row.verdict_diagnosis:
                 verdict = Verdict(row.verdict_diagnosis, row.verdict_agreement or "", row.verdict_management or "",
@@ -389,7 +394,45 @@ class CaseStore:
                 predictions=tuple(self._prediction(p) for p in row.predictions),
                 audit=tuple(AuditEntry(a.at, a.actor, a.action, a.details) for a in row.audit),
                 previous_visits=tuple(_summary(v) for v in visits if (v.created_at, v.id) < (row.created_at, row.id)),
-                later_visits=tuple(_summary(v) for v in visits if (v.created_at, v.id) > (row.created_at, row.id)))
+                later_visits=tuple(_summary(v) for v in visits if (v.created_at, v.id) > (row.created_at, row.id)),
+                lesion=_lesion_link(lesion) if lesion is not None else LesionLink(row.lesion_id, body_site=row.site))
+
+        return self._run(work, write=False)
+
+    def link_lesion(self, case_id: int, patient_ref: str | None, body_site: str | None, actor: str) -> LesionLink:
+        """Link the lesion of case `case_id` (and so all its visits) to a patient reference and a body site; the
+        change is recorded in that case's audit trail."""
+        actor = check_actor(actor)
+        patient_ref = (patient_ref or "").strip() or None
+        body_site = (body_site or "").strip().lower() or None
+        if patient_ref is not None and len(patient_ref) > MAX_PATIENT_REF_CHARS:
+            raise CaseInputError(f"A patient reference has at most {MAX_PATIENT_REF_CHARS} characters.")
+        if body_site is not None and len(body_site) > 32:
+            raise CaseInputError("A body site has at most 32 characters.")
+
+        def work(session: Session) -> LesionLink:
+            row = session.get(CaseRow, case_id)
+            if row is None:
+                raise CaseNotFoundError(f"There is no case #{case_id}.")
+            lesion = session.get(LesionRow, row.lesion_id)
+            if lesion is None:
+                lesion = LesionRow(lesion_id=row.lesion_id)
+                session.add(lesion)
+            now = _utcnow()
+            lesion.patient_ref, lesion.body_site, lesion.updated_at, lesion.updated_by = patient_ref, body_site, now, actor
+            session.add(AuditRow(case_id=case_id, at=now, actor=actor, action="lesion_linked",
+                                 details={"lesion_id": row.lesion_id, "patient_ref": patient_ref, "body_site": body_site}))
+            session.flush()
+            return _lesion_link(lesion)
+
+        return self._run(work, write=True)
+
+    def lesions_of_patient(self, patient_ref: str) -> list[LesionLink]:
+        """Every lesion linked to `patient_ref`, by lesion id."""
+        def work(session: Session) -> list[LesionLink]:
+            rows = session.scalars(select(LesionRow).where(LesionRow.patient_ref == patient_ref.strip())
+                                   .order_by(LesionRow.lesion_id)).all()
+            return [_lesion_link(r) for r in rows]
 
         return self._run(work, write=False)
 
@@ -540,6 +583,10 @@ def _filtered(query, f: QueueFilter):
     if f.lesion_id:
         query = query.where(CaseRow.lesion_id == f.lesion_id.strip())
     return query
+
+
+def _lesion_link(r: LesionRow) -> LesionLink:
+    return LesionLink(r.lesion_id, r.patient_ref, r.body_site, r.updated_by, r.updated_at)
 
 
 def _summary(r: CaseRow) -> CaseSummary:

@@ -22,4 +22,6 @@ LESION_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_NOTE_CHARS = 20_000
 MAX_COMMENT_CHARS = 10_000
 MAX_NAME_CHARS = 120
+# A clinic's own pseudonymous patient reference (not a name): a hospital number or study code.
+MAX_PATIENT_REF_CHARS = 64
 

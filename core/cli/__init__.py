@@ -15,7 +15,7 @@ from core.config import Settings
 from core.runtime import configure_torch
 
 # Order here is the order in `--help`.
-COMMAND_MODULES = ("core.cli.classifier", "core.cli.explain", "core.cli.triage", "core.cli.knowledge", "core.cli.quiz",
+COMMAND_MODULES = ("core.cli.classifier", "core.cli.segmentation", "core.cli.explain", "core.cli.triage", "core.cli.knowledge", "core.cli.quiz",
                    "core.cli.cases")
 
 

@@ -17,6 +17,8 @@ class CamMethod:
     # True when the map needs only one forward pass's activations (and gradients) at the target layer.
     shares_pass: bool = False
     uses_gradients: bool = True
+    # Seconds per map on the 2-core reference CPU (`benchmarks/bench_explain.py`), shown before a slow map starts.
+    typical_seconds: float | None = None
 
     @property
     def slow(self) -> bool:
@@ -33,8 +35,9 @@ CAM_METHODS: dict[str, CamMethod] = {
         CamMethod("xgradcam", "XGrad-CAM", "XGradCAM", shares_pass=True),
         CamMethod("layercam", "LayerCAM", "LayerCAM", shares_pass=True),
         CamMethod("eigencam", "EigenCAM", "EigenCAM", shares_pass=True, uses_gradients=False),
-        CamMethod("scorecam", "Score-CAM", "ScoreCAM", batch_size=64, uses_gradients=False),
-        CamMethod("ablationcam", "Ablation-CAM", "AblationCAM", batch_size=64, uses_gradients=False),
+        CamMethod("scorecam", "Score-CAM", "ScoreCAM", batch_size=64, uses_gradients=False, typical_seconds=60),
+        CamMethod("ablationcam", "Ablation-CAM", "AblationCAM", batch_size=64, uses_gradients=False,
+                  typical_seconds=90),
     )
 }
 # For a network that ends in global average pooling and one linear layer, as LesionNet does, these methods'

@@ -74,20 +74,27 @@ class _LiteBody(nn.Module):
     def fuse_batchnorm(self) -> None:
         """Fold every batch norm into the convolution before it, in place (eval mode only: the same arithmetic
         in one pass over the data instead of two; a fifth of CPU inference time went to batch norm)."""
-        from torch.nn.utils.fusion import fuse_conv_bn_eval
+        fuse_lite_batchnorm(self.stem, self.blocks, self.head)
 
-        def fold(owner: nn.Module, conv_name: str, bn_name: str) -> None:
-            conv, bn = getattr(owner, conv_name, None), getattr(owner, bn_name, None)
-            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
-                setattr(owner, conv_name, fuse_conv_bn_eval(conv, bn))
-                setattr(owner, bn_name, nn.Identity())
 
-        fold(self.stem, "0", "1")
-        fold(self.head, "0", "1")
-        for block in self.blocks:
-            for conv_name, bn_name in (("_expand_conv", "_bn0"), ("_depthwise_conv", "_bn1"), ("_project_conv", "_bn2")):
-                fold(block, conv_name, bn_name)
-            block._depthwise_conv = _static_same_padding(block._depthwise_conv)
+def fuse_lite_batchnorm(stem: nn.Sequential, blocks: nn.ModuleList, head: nn.Sequential | None = None) -> None:
+    """`_LiteBody.fuse_batchnorm` for any network built from an EfficientNet-Lite stem and blocks (the segmenter
+    reuses them): batch norms folded into their convolutions, stride-1 depthwise padding made static."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    def fold(owner: nn.Module, conv_name: str, bn_name: str) -> None:
+        conv, bn = getattr(owner, conv_name, None), getattr(owner, bn_name, None)
+        if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+            setattr(owner, conv_name, fuse_conv_bn_eval(conv, bn))
+            setattr(owner, bn_name, nn.Identity())
+
+    fold(stem, "0", "1")
+    if head is not None:
+        fold(head, "0", "1")
+    for block in blocks:
+        for conv_name, bn_name in (("_expand_conv", "_bn0"), ("_depthwise_conv", "_bn1"), ("_project_conv", "_bn2")):
+            fold(block, conv_name, bn_name)
+        block._depthwise_conv = _static_same_padding(block._depthwise_conv)
 
 
 def _static_same_padding(conv: nn.Conv2d) -> nn.Conv2d:

@@ -65,7 +65,7 @@ class TrainConfig:
 
 
 # Fields that may change between a run and its resumption without changing what is trained.
-_RESUME_FREE = ("epochs", "threads", "device")
+RESUME_FREE = ("epochs", "threads", "device")
 
 
 def _log(msg: str) -> None:
@@ -76,7 +76,7 @@ def _class_counts(records: list[Record]) -> np.ndarray:
     return np.bincount([r.label for r in records], minlength=len(CLASSES)).astype(float)
 
 
-def _lr_lambda(cfg: TrainConfig, steps_per_epoch: int):
+def warmup_cosine(cfg: TrainConfig, steps_per_epoch: int):
     total = cfg.epochs * steps_per_epoch
     warmup = max(1, int(cfg.warmup_epochs * steps_per_epoch))
 
@@ -89,13 +89,13 @@ def _lr_lambda(cfg: TrainConfig, steps_per_epoch: int):
     return factor
 
 
-def _device(name: str) -> torch.device:
+def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
 
 
-def _autocast(device: torch.device, precision: str):
+def autocast(device: torch.device, precision: str):
     if precision == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
     if precision == "fp32":
@@ -112,14 +112,14 @@ def _val_logits(model: nn.Module, images: torch.Tensor, batch_size: int, mean, s
     out = []
     for i in range(0, len(images), batch_size):
         x = images[i : i + batch_size].to(device).permute(0, 3, 1, 2).float().div(255).sub(mean_t).div(std_t)
-        with _autocast(device, precision):
+        with autocast(device, precision):
             out.append(model(x.contiguous(memory_format=torch.channels_last)).float().cpu())
     return torch.cat(out) if out else torch.zeros(0, len(CLASSES))
 
 
-def _config_mismatch(saved: dict, cfg: TrainConfig) -> list[str]:
+def config_mismatch(saved: dict, cfg: TrainConfig) -> list[str]:
     current = asdict(cfg)
-    return [k for k in current if k not in _RESUME_FREE and saved.get(k, current[k]) != current[k]]
+    return [k for k in current if k not in RESUME_FREE and saved.get(k, current[k]) != current[k]]
 
 
 def train(cfg: TrainConfig) -> Path:
@@ -128,7 +128,7 @@ def train(cfg: TrainConfig) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = _device(cfg.device)
+    device = pick_device(cfg.device)
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
 
@@ -171,7 +171,7 @@ def train(cfg: TrainConfig) -> Path:
         weight_decay=cfg.weight_decay,
     )
     steps_per_epoch = len(train_recs) // cfg.batch_size
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(cfg, steps_per_epoch))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg, steps_per_epoch))
     generator = torch.Generator().manual_seed(cfg.seed)
     augment = train_transform(cfg.train_crop, IMAGENET_MEAN, IMAGENET_STD)
 
@@ -180,7 +180,7 @@ def train(cfg: TrainConfig) -> Path:
     if state_path.is_file():
         # weights_only: the state holds tensors, numbers and plain containers; nothing to unpickle beyond that.
         state = torch.load(state_path, map_location=device, weights_only=True)
-        changed = _config_mismatch(state["config"], cfg)
+        changed = config_mismatch(state["config"], cfg)
         if changed:
             raise SystemExit(f"{state_path} was written with a different configuration ({', '.join(changed)}); "
                              "use a new --out or delete it.")
@@ -207,7 +207,7 @@ def train(cfg: TrainConfig) -> Path:
             x = torch.stack([augment(torch.from_numpy(train_images[i]).permute(2, 0, 1)) for i in idx])
             x = x.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
             y = torch.from_numpy(y_train[idx]).to(device)
-            with _autocast(device, cfg.precision):
+            with autocast(device, cfg.precision):
                 loss = criterion(model(x).float(), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -215,7 +215,7 @@ def train(cfg: TrainConfig) -> Path:
             scheduler.step()
             ema.update_parameters(model)
             running += loss.item()
-            bar.set_postfix(loss=f"{running / (step + 1):.3f}")
+            bar.set_postfix(loss=f"{running / (step + 1):.3f}", refresh=False)
         scores = {}
         for name, net in (("model", model), ("ema", ema.module)):
             logits = _val_logits(net, val_images, 64, IMAGENET_MEAN, IMAGENET_STD, device, cfg.precision)
@@ -250,12 +250,12 @@ def train(cfg: TrainConfig) -> Path:
     _log(f"training done: {cfg.epochs} epochs, {total / 60:.1f} min")
     meta_path = out / "model.json"
     meta = json.loads(meta_path.read_text())
-    meta["training"].update({"wall_seconds": round(total), "hardware": _hardware(device)})
+    meta["training"].update({"wall_seconds": round(total), "hardware": hardware_description(device)})
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     return out
 
 
-def _hardware(device: torch.device) -> str:
+def hardware_description(device: torch.device) -> str:
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}, CUDA"
     threads = torch.get_num_threads()
