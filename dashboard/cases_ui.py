@@ -110,3 +110,25 @@ def save_as_case_panel(analysis: Analysis, *, heatmap_target: str | None = None,
         st.success(f"Saved as case #{summary.id} (lesion {summary.lesion_id}).")
         st.page_link(CASE_PAGE, label=f"Open case #{summary.id}", icon=":material/folder_open:",
                      query_params={"case": str(summary.id)})
+
+
+THUMBNAIL_SIDE = 72
+
+
+@st.cache_data(max_entries=2000, show_spinner=False)
+def thumbnail_uri(path: str) -> str | None:
+    """A small JPEG of a stored image as a data URI (queue thumbnails); None when the file is missing."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            img = img.convert("RGB")
+            img.thumbnail((THUMBNAIL_SIDE * 4 // 3, THUMBNAIL_SIDE))
+            buffer = io.BytesIO()
+            img.save(buffer, format="JPEG", quality=80)
+    except OSError:
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -176,6 +176,7 @@ if ack_error:
 flash = st.session_state.pop(f"case-{case_id}-flash", None)
 if flash:
     st.success(flash)
+    st.toast(flash, icon=":material/check_circle:")  # also seen where the user is, e.g. at the verdict form
 
 st.subheader(f"Case #{case_id} · lesion {summary.lesion_id}")
 st.markdown(f"{STATUS_BADGE[summary.status]} &nbsp; saved {summary.created_at:%Y-%m-%d %H:%M} UTC by "
@@ -218,7 +219,7 @@ st.markdown(
 with st.expander("Link this lesion to a patient and body site"):
     st.caption("Every visit of this lesion shares the link. Use the clinic's own pseudonymous reference "
                "(a hospital number or study code), not a name.")
-    with st.form(f"lesion-link-{case_id}"):
+    with st.form(f"lesion-link-{case_id}", enter_to_submit=False):
         patient_ref = st.text_input("Patient reference", value=(lesion.patient_ref or "") if lesion else "",
                                     max_chars=MAX_PATIENT_REF_CHARS)
         sites = ["", *SITES]
@@ -267,7 +268,8 @@ if case.verdict is not None:
 
 current = case.verdict
 closed = summary.status == "closed"
-with st.form(f"verdict-{case_id}-{base_version}"):
+# enter_to_submit=False: Ctrl+Enter in the comment box must not save a verdict half written.
+with st.form(f"verdict-{case_id}-{base_version}", enter_to_submit=False):
     options = [*CLASSES, OTHER]
     known = current is not None and current.diagnosis in CLASSES
     diagnosis = st.selectbox("Diagnosis", options, index=None if current is None else options.index(

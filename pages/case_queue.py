@@ -67,11 +67,22 @@ if cases:
     table = table.where(table.notna(), "–")  # a missing age or score reads as a dash, not "None"
     table["urgency"] = table["urgency"].map(URGENCY_MARK)
     table["predicted"] = [f"{c} (malignant)" if c in MALIGNANT else c for c in table["predicted"]]
+    paths = store.image_paths([c.id for c in cases])
+    table.insert(1, "image", [cases_ui.thumbnail_uri(str(paths[c.id])) if c.id in paths else None for c in cases])
+    # The columns a reviewer scans come first; the rest (lesion, source file, sex, site) fit in the page's width.
     selection = st.dataframe(
-        table, hide_index=True, on_select="rerun", selection_mode="single-row", key="queue-table",
-        column_config={"confidence": st.column_config.ProgressColumn("confidence", format="percent",
-                                                                     min_value=0.0, max_value=1.0),
-                       "case": st.column_config.NumberColumn("case", format="#%d")})
+        table, hide_index=True, on_select="rerun", selection_mode="single-row", key="queue-table", width="stretch",
+        row_height=cases_ui.THUMBNAIL_SIDE + 8,
+        column_order=["case", "image", "urgency", "status", "predicted", "confidence", "7-point", "verdict",
+                      "management", "age", "sex", "site", "created", "lesion", "source"],
+        column_config={"image": st.column_config.ImageColumn("image", width="small"),
+                       "confidence": st.column_config.ProgressColumn("confidence", format="percent",
+                                                                     min_value=0.0, max_value=1.0, width="small"),
+                       "case": st.column_config.NumberColumn("case", format="#%d", width="small"),
+                       "7-point": st.column_config.TextColumn("7-point", width="small"),
+                       "age": st.column_config.TextColumn("age", width="small"),
+                       "source": st.column_config.TextColumn("source", width="medium"),
+                       "lesion": st.column_config.TextColumn("lesion", width="small")})
     chosen = selection.selection.rows if selection else []
     if chosen:  # one click: selecting a row opens the case
         case_id = int(table.iloc[chosen[0]]["case"])

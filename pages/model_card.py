@@ -1,7 +1,15 @@
-"""The model card: intended use, data, metrics, limits."""
+"""The model card: a clinician's summary first, then every section folded under its heading with a contents line."""
+import re
+
 import streamlit as st
 
 from dashboard import components as ui
 
 ui.decision_support_notice()
-st.markdown(ui.model_card_markdown())
+preamble, *sections = re.split(r"(?m)^## ", ui.model_card_markdown())
+st.markdown(preamble)
+headings = [section.split("\n", 1)[0].strip() for section in sections]
+st.caption("Contents: " + " · ".join(headings))
+for heading, section in zip(headings, sections):
+    with st.expander(heading, expanded=heading.lower().startswith("for clinicians")):
+        st.markdown(section.split("\n", 1)[1] if "\n" in section else "")

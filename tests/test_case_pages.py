@@ -67,6 +67,9 @@ def test_queue_shows_red_flags_counts_and_filters(seeded):
     assert table["urgency"].iloc[0] == "EMERGENCY" and table["predicted"].iloc[0] == "bcc (malignant)"
     # Missing values read as a dash (the routine case has no 7-point score), never "None".
     assert table["7-point"].iloc[2] == "–" and "None" not in table.astype(str).to_string()
+    # Each row carries a thumbnail of its image, first among the columns a reviewer scans.
+    assert all(str(uri).startswith("data:image/jpeg;base64,") for uri in table["image"])
+    assert list(table.columns[:3]) == ["case", "image", "urgency"]
     assert "Download these cases as CSV" in _downloads(at)
 
     at.multiselect(key="queue-status").select("reviewed").run()
@@ -107,6 +110,7 @@ def test_case_page_puts_red_flags_first_and_saves_a_verdict(seeded, store):
     _by_label(at.button, "Save verdict").click().run()
     assert not at.exception, at.exception
     assert any("Verdict saved (version 2)" in s.value for s in at.success)
+    assert any("Verdict saved (version 2)" in t.value for t in at.toast)  # seen at the form, not only at the top
     case = store.get_case(case_id)
     assert case.verdict == Verdict("bcc", "agree", "refer", "Pearly edge; fever needs same-day care first.")
     assert case.verdict_by == "Dr Page" and case.summary.status == "reviewed"

@@ -452,6 +452,15 @@ class CaseStore:
             query = query.limit(queue_filter.limit)
         return self._run(lambda s: [_summary(r) for r in s.scalars(query)], write=False)
 
+    def image_paths(self, case_ids: Sequence[int]) -> dict[int, Path]:
+        """Where the first image of each case lies in the image store (for thumbnails), in one query."""
+        def work(session: Session) -> dict[int, Path]:
+            rows = session.execute(select(ImageRow.case_id, ImageRow.sha256)
+                                   .where(ImageRow.case_id.in_(list(case_ids)), ImageRow.position == 0)).all()
+            return {case_id: self.image_store / self.image_relpath(sha) for case_id, sha in rows}
+
+        return self._run(work, write=False) if case_ids else {}
+
     def counts(self) -> QueueCounts:
         """Cases in the whole queue by status and by red-flag level."""
         def work(session: Session) -> QueueCounts:

@@ -1,4 +1,4 @@
-"""Case commands: export the queue, import a folder of images as cases, check storage consistency."""
+"""Case commands: export the queue, import a folder of images as cases, check storage consistency; backup and restore."""
 from __future__ import annotations
 
 import argparse
@@ -120,6 +120,32 @@ def _import_folder(args: argparse.Namespace) -> int:
     return 0 if result.rows else 1
 
 
+def _backup(args: argparse.Namespace) -> int:
+    from core.cases.backup import BackupError, backup
+
+    try:
+        report = backup(args.settings, Path(args.out))
+    except (BackupError, OSError) as exc:
+        _err(f"backup failed: {exc}")
+        return 1
+    print(f"backed up {report.cases} case(s) ({report.backend}) and {report.image_files} image file(s) to "
+          f"{report.path} ({report.bytes / 1e6:.1f} MB)")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from core.cases.backup import BackupError, restore
+
+    try:
+        report = restore(args.settings, Path(args.archive), replace_existing=args.replace)
+    except (BackupError, OSError) as exc:
+        _err(f"restore failed: {exc}")
+        return 1
+    print(f"restored {report.cases} case(s) ({report.backend}) and {report.image_files} image file(s) from "
+          f"{report.path}; run `python -m core cases check` to verify")
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
     from core.cases import CaseStoreError
 
@@ -145,6 +171,16 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("backup", help="back up the case database and image store into one archive (safe while "
+                                      "the app runs)")
+    p.add_argument("--out", required=True, help="archive to write (.tar.gz)")
+    p.set_defaults(func=_backup)
+    p = sub.add_parser("restore", help="restore a backup archive into the configured data directory / database")
+    p.add_argument("archive", help="a file written by `python -m core backup`")
+    p.add_argument("--replace", action="store_true",
+                   help="replace a database that already holds cases (an SQLite file is kept beside it, renamed)")
+    p.set_defaults(func=_restore)
+
     cases = sub.add_parser("cases", help="saved cases: export, import a folder, check storage")
     cases_sub = cases.add_subparsers(dest="cases_command", required=True, metavar="SUBCOMMAND")
 
