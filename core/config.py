@@ -67,6 +67,9 @@ class Settings:
     database_url: str = ""
     # Name recorded in the case audit trail by command-line tools (the UI asks for it instead).
     user_name: str = ""
+    # Knowledge index: empty = embedded Chroma in `chroma_dir`; otherwise the URL of a Chroma server started with
+    # `chroma run` (e.g. http://127.0.0.1:8000), shared by several app instances.
+    chroma_url: str = ""
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -84,6 +87,7 @@ class Settings:
             kb_dir=_env_path("DERMADESK_KB_DIR", base.kb_dir),
             database_url=os.environ.get("DERMADESK_DATABASE_URL", base.database_url),
             user_name=os.environ.get("DERMADESK_USER", base.user_name),
+            chroma_url=os.environ.get("DERMADESK_CHROMA_URL", base.chroma_url).strip(),
         )
 
     # Every piece of runtime state lives below data_dir so it can be backed up or moved as one.
@@ -98,6 +102,11 @@ class Settings:
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def chroma_location(self) -> Path | str:
+        """Where the knowledge index lives: the Chroma server's URL when one is configured, else the folder."""
+        return self.chroma_url or self.chroma_dir
 
     @property
     def log_dir(self) -> Path:

@@ -170,10 +170,10 @@ def _embeddings():
 
 
 @st.cache_resource(show_spinner=False)
-def _open_knowledge_index(chroma_dir: str):
-    from core.knowledge.index import KnowledgeIndex
+def _open_knowledge_index(location: str):
+    from core.knowledge.index import KnowledgeIndex, is_server
 
-    return KnowledgeIndex.open(Path(chroma_dir), embeddings=_embeddings())
+    return KnowledgeIndex.open(location if is_server(location) else Path(location), embeddings=_embeddings())
 
 
 # The knowledge index is brought up to date once per server process, in the background after start-up
@@ -184,7 +184,7 @@ _INDEX_STATES: dict[tuple[str, str], dict] = {}  # per (knowledge-base folder, i
 
 
 def _index_state(s: Settings) -> dict:
-    return _INDEX_STATES.setdefault((str(s.kb_dir), str(s.chroma_dir)),
+    return _INDEX_STATES.setdefault((str(s.kb_dir), str(s.chroma_location)),
                                     {"done": 0, "total": 0, "finished": False, "error": ""})
 
 
@@ -206,7 +206,7 @@ def _refresh_knowledge_index() -> None:
                 raise _Stopped
 
         try:
-            ingest(s.kb_dir, s.chroma_dir, embeddings=_embeddings(), show_progress=False, on_progress=on_progress)
+            ingest(s.kb_dir, s.chroma_location, embeddings=_embeddings(), show_progress=False, on_progress=on_progress)
         except _Stopped:
             return  # the next start carries on where this one stopped
         except (KnowledgeBaseError, OSError, RuntimeError) as exc:  # shown on the chat page, not lost in a thread
@@ -235,7 +235,7 @@ def knowledge_index():
     if state["error"]:
         st.error(f"The knowledge base could not be indexed: {state['error']}")
         st.stop()
-    return _open_knowledge_index(str(s.chroma_dir))
+    return _open_knowledge_index(str(s.chroma_location))
 
 
 # --- Explanation lab ------------------------------------------------------------------------------

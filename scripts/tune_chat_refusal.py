@@ -21,8 +21,8 @@ from core.knowledge.index import KnowledgeIndex, ensure_index  # noqa: E402
 
 def main(path: str = "tests/data/chat_tuning.jsonl") -> int:
     settings = Settings.from_env()
-    ensure_index(settings.kb_dir, settings.chroma_dir)
-    index = KnowledgeIndex.open(settings.chroma_dir)
+    ensure_index(settings.kb_dir, settings.chroma_location)
+    index = KnowledgeIndex.open(settings.chroma_location)
     rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
     rows = [r for r in rows if not scope_violation(r["question"])]  # refused before retrieval anyway
     features = []

@@ -21,11 +21,11 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-def _index_dirs(args: argparse.Namespace) -> tuple[Path, Path]:
-    """(knowledge-base folder, Chroma folder): the options when given, else the settings."""
+def _index_dirs(args: argparse.Namespace) -> tuple[Path, Path | str]:
+    """(knowledge-base folder, Chroma folder or server URL): the options when given, else the settings."""
     settings = args.settings
     return (Path(args.kb) if args.kb else settings.kb_dir,
-            Path(args.chroma_dir) if args.chroma_dir else settings.chroma_dir)
+            Path(args.chroma_dir) if args.chroma_dir else settings.chroma_location)
 
 
 def _open_index(args: argparse.Namespace):
@@ -180,7 +180,8 @@ def _eval_chat(args: argparse.Namespace) -> int:
 
 def _add_index_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kb", help="knowledge-base directory (default: DERMADESK_KB_DIR, else knowledge_base/)")
-    parser.add_argument("--chroma-dir", help="Chroma index directory (default: <data dir>/chroma)")
+    parser.add_argument("--chroma-dir", help="Chroma index directory (default: DERMADESK_CHROMA_URL when set, "
+                                             "else <data dir>/chroma)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -68,15 +68,35 @@ class _Stores:
     sentence_collection: Any
 
 
-def _open_stores(chroma_dir: Path, embeddings: "Embeddings") -> _Stores:
+ChromaLocation = Path | str  # a folder (embedded Chroma) or an http(s):// URL of a Chroma server (`chroma run`)
+
+
+def is_server(location: ChromaLocation) -> bool:
+    return isinstance(location, str) and location.startswith(("http://", "https://"))
+
+
+def chroma_client(location: ChromaLocation):
+    """An embedded client on a folder, or an HTTP client of a Chroma server, with telemetry off (the app is
+    offline-first and must not try to phone home)."""
     import chromadb
+    from urllib.parse import urlsplit
+
+    settings = chromadb.config.Settings(anonymized_telemetry=False)
+    if is_server(location):
+        url = urlsplit(location)
+        if not url.hostname:
+            raise KnowledgeBaseError(f"{location!r} is not a Chroma server URL (expected e.g. http://127.0.0.1:8000)")
+        return chromadb.HttpClient(host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000),
+                                   ssl=url.scheme == "https", settings=settings)
+    folder = Path(location)
+    folder.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(folder), settings=settings)
+
+
+def _open_stores(location: ChromaLocation, embeddings: "Embeddings") -> _Stores:
     from langchain_chroma import Chroma
 
-    chroma_dir.mkdir(parents=True, exist_ok=True)
-    # Telemetry off: the app is offline-first and must not try to phone home.
-    client = chromadb.PersistentClient(
-        path=str(chroma_dir), settings=chromadb.config.Settings(anonymized_telemetry=False)
-    )
+    client = chroma_client(location)
     stores = [
         Chroma(
             collection_name=name,
@@ -142,7 +162,7 @@ ProgressCallback = Callable[[int, int, str], None]
 
 def ingest(
     kb_dir: Path,
-    chroma_dir: Path,
+    chroma_dir: ChromaLocation,
     *,
     embeddings: "Embeddings | None" = None,
     show_progress: bool = True,
@@ -156,7 +176,6 @@ def ingest(
     from tqdm import tqdm
 
     started = time.perf_counter()
-    chroma_dir = Path(chroma_dir)
     loaded = load_documents(kb_dir)
     embeddings = embeddings or load_embeddings()
     stores = _open_stores(chroma_dir, embeddings)
@@ -222,16 +241,11 @@ def _delete_document(stores: _Stores, doc_id: str) -> None:
             store.delete(ids=ids)
 
 
-def index_is_built(chroma_dir: Path) -> bool:
+def index_is_built(chroma_dir: ChromaLocation) -> bool:
     """True when the chunk collection exists and holds at least one passage (no model is loaded)."""
-    import chromadb
-
-    chroma_dir = Path(chroma_dir)
-    if not chroma_dir.is_dir():
+    if not is_server(chroma_dir) and not Path(chroma_dir).is_dir():
         return False
-    client = chromadb.PersistentClient(
-        path=str(chroma_dir), settings=chromadb.config.Settings(anonymized_telemetry=False)
-    )
+    client = chroma_client(chroma_dir)
     try:
         return client.get_collection(CHUNKS_COLLECTION).count() > 0
     except Exception:  # chromadb raises its own NotFound type, which differs between versions
@@ -240,7 +254,7 @@ def index_is_built(chroma_dir: Path) -> bool:
 
 def ensure_index(
     kb_dir: Path,
-    chroma_dir: Path,
+    chroma_dir: ChromaLocation,
     *,
     embeddings: "Embeddings | None" = None,
     show_progress: bool = True,
@@ -305,9 +319,8 @@ class KnowledgeIndex:
             self._sentences_by_chunk.setdefault(sentence.chunk_id, []).append(row)
 
     @classmethod
-    def open(cls, chroma_dir: Path, *, embeddings: "Embeddings | None" = None) -> "KnowledgeIndex":
-        """Open the persisted index in `chroma_dir`."""
-        chroma_dir = Path(chroma_dir)
+    def open(cls, chroma_dir: ChromaLocation, *, embeddings: "Embeddings | None" = None) -> "KnowledgeIndex":
+        """Open the persisted index in `chroma_dir` (a folder, or the URL of a Chroma server)."""
         if not index_is_built(chroma_dir):
             raise KnowledgeBaseError(
                 f"no knowledge index in {chroma_dir}: run `python -m core ingest` (or call ensure_index())"
