@@ -557,3 +557,32 @@ def test_dev_set_targets():
     assert recall("emergency") == 1.0
     assert recall("urgent") >= 0.95
     assert routine_specificity >= 0.90
+
+
+# Wordings missed before triage tuning set 2 (written here afresh, not copied from that set), by rule-layer level.
+TUNING_2_WORDINGS = [
+    ("Redness round the drain site since yesterday. Temp 38.5.", "fever", None),
+    ("the blood pressure machine says 82 over 48 and the leg is red and hot", "hypotension", None),
+    ("Second cycle of chemo finished a week ago; now a sore red patch on my arm and my temperature is 38.2.",
+     None, "emergency"),
+    ("Cut my thumb on a tin, it will not stop bleeding even after 20 minutes of pressure.", None, "emergency"),
+    ("After the hike in freezing conditions his toes are numb and blistered.", None, "emergency"),
+    ("Shingles on my forehead and now my eye is red and I can't see properly out of it.", None, "emergency"),
+    ("Shingles on my forehead since Tuesday, the eye itself is fine.", None, "urgent"),
+    ("My mole used to be small but now it is big and has black and brown colours.", None, "urgent"),
+    ("A crusty lump on his ear has been growing for two months.", None, "urgent"),
+    ("Known actinic keratosis on the scalp that has become thick and tender.", None, "urgent"),
+    ("Excision histology: invasive melanoma, Breslow 0.9 mm, please arrange wider excision.", None, "urgent"),
+    ("Brown patches on my cheeks that go darker in the sun every summer.", None, "routine"),
+    ("Shingles on my lower back, nowhere near my eyes, what cream helps the itch?", None, "routine"),
+]
+
+
+@pytest.mark.parametrize("text, feature, level", TUNING_2_WORDINGS)
+def test_wordings_found_with_tuning_set_2(text, feature, level):
+    from core.triage.context import raw_hits
+
+    if feature is not None:
+        assert feature in {f for f, _, _ in raw_hits(text)}
+    if level is not None:
+        assert assess(text, semantic=False).level == level, assess(text, semantic=False).findings

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+CG151 = "National Institute for Health and Care Excellence. Neutropenic sepsis: prevention and management in people with cancer (CG151). 2012."
+WMS_FROSTBITE = ("McIntosh SE, Freer L, Grissom CK, et al. Wilderness Medical Society clinical practice guidelines for the "
+                 "prevention and treatment of frostbite: 2019 update. Wilderness Environ Med. 2019;30(4S):S19-S32.")
+NHS_BLEEDING = "NHS. Cuts and grazes: when to go to A&E. nhs.uk/conditions/cuts-and-grazes."
 NG12 = "National Institute for Health and Care Excellence. Suspected cancer: recognition and referral (NG12). 2015, updated 2025."
 NG51 = "National Institute for Health and Care Excellence. Suspected sepsis: recognition, diagnosis and early management (NG51). 2016, updated 2024."
 NG240 = "National Institute for Health and Care Excellence. Meningitis (bacterial) and meningococcal disease: recognition, diagnosis and management (NG240). 2024."
@@ -152,6 +156,16 @@ _CONDITION_LIST = (
               "Same-day medical review: consider disseminated viral infection (varicella, herpes simplex), "
               "bacterial sepsis and drug reaction; seek advice before the next immunosuppressant dose; emergency "
               "care at any sign of sepsis.", (NG51,)),
+    Condition("neutropenic_sepsis", "Suspected neutropenic sepsis (fever during chemotherapy or with neutropenia)",
+              "Emergency care now: a temperature of 38 °C or more, or any sign of infection, in someone having "
+              "chemotherapy or known to be neutropenic needs antibiotics within an hour of arrival; call the "
+              "oncology or haematology hotline if one was given.", (CG151, NG51)),
+    Condition("frostbite", "Deep frostbite",
+              "Emergency care now: rewarm only when refreezing cannot happen; do not rub the skin; blisters, numbness "
+              "or dark skin after cold exposure mean deep injury that needs hospital assessment.", (WMS_FROSTBITE,)),
+    Condition("haemorrhage", "Bleeding that will not stop",
+              "Emergency care now: keep firm pressure on the wound with a clean pad and raise it; bleeding that does "
+              "not stop with 10 minutes of firm pressure, or in someone on a blood thinner, needs A&E.", (NHS_BLEEDING,)),
     Condition("skin_cancer", "Suspected skin cancer (melanoma or squamous cell carcinoma)",
               "Refer on the suspected-cancer pathway (NICE NG12); photograph and measure the lesion, do not remove "
               "it in primary care, and tell the patient why the referral is urgent.", (NG12,)),

@@ -8,15 +8,18 @@ from core.triage.features import NUM_WORD
 _NUM = r"(\d{1,3}(?:\.\d{1,2})?)"
 _TEMP_PREFIXED = re.compile(
     r"(?:\b(?:temp(?:erature|rature|erture)?|fever(?:ish)?|febrile|pyrexi(?:a|al)|tmax)|(?-i:\bT))"
-    r"\s*(?:of|is|was|at|to|now|up to|reached|=|:|~|-)?\s*(?:of\s*)?" + _NUM + r"(?:\s*(?:°|º|deg\w*))?(?:\s*(?-i:([CF])))?(?![\w.])",
+    r"\s*(?:of|is|was|at|to|now|up to|reached|=|:|~|-)?\s*(?:of\s*)?" + _NUM + r"(?:\s*(?:°|º|deg\w*))?(?:\s*(?-i:([CF])))?"
+    # not followed by a letter or more digits: "38.4." at the end of a sentence is still a temperature
+    r"(?!\w|\.\d)",
     re.IGNORECASE)
 _TEMP_UNIT = re.compile(r"(?<![\w.])" + _NUM + r"\s*(?:°\s*(?-i:([CF]))?|º\s*(?-i:([CF]))?|degrees?\s*(?:(?-i:([CF]))\b|celsius|centigrade|fahrenheit)?)",
                         re.IGNORECASE)
 _TEMP_LETTER = re.compile(r"(?<![\w.])(\d{2,3}(?:\.\d)?)\s?(?-i:([CF]))\b")
-_TEMP_BARE = re.compile(r"(?<![\w.\-/])((?:3[4-9]|4[0-2])\.\d)(?![\d.%/])"
+_TEMP_BARE = re.compile(r"(?<![\w.\-/])((?:3[4-9]|4[0-2])\.\d)(?![\d%/]|\.\d)"
                         r"(?!\s*(?:mm|cm|kg|g|mg|mcg|ml|l|%|x|weeks?|days?|years?|mmol|umol|µmol|ng|iu|units?|hours?)\b)",
                         re.IGNORECASE)
-_BP = re.compile(r"\b(?:BP|B/P|blood pressure)\s*(?:of|is|was|=|:|now|down to|dropped to)?\s*(\d{2,3})\s*/\s*(\d{2,3})\b"
+_BP = re.compile(r"\b(?:BP|B/P|blood pressure)(?:\s+(?:machine|monitor|cuff|reading))?(?:\s+(?:says|said|reads|read|shows|showed))?"
+                 r"\s*(?:of|is|was|=|:|now|down to|dropped to)?\s*(\d{2,3})\s*(?:/|\bover\b)\s*(\d{2,3})\b"
                  r"|\b(?:SBP|systolic(?:\s+BP)?)\s*(?:of|is|was|=|:|now|<|down to)?\s*(\d{2,3})\b"
                  r"|\b(\d{2,3})\s*/\s*\d{2,3}\s*mm\s?Hg\b", re.IGNORECASE)
 _HR = re.compile(r"\b(?:HR|heart rate|pulse(?: rate)?)\s*(?:of|is|was|=|:|now)?\s*(\d{2,3})\b|\b(\d{2,3})\s*(?:bpm|beats per min\w*)",

@@ -34,7 +34,8 @@ _SPO2 = re.compile(r"\b(?:sats?|spo2|sao2|o2\s*sats?|oxygen\s*(?:sat\w*|levels?|
                    + _SEP + r"(\d{2,3})\s*%?|\b(\d{2,3})\s*%\s*(?:on\s+)?(?:ra|room air|in air|on air|sats|o2|spo2)\b")
 _OXYGEN = re.compile(r"\b(?:on|needing|needs|started on|requiring)\s+(?:\d+\s*(?:l|litres?|liters?)\s*(?:/min\s*)?(?:of\s+)?)?(?:o2|oxygen)\b"
                      r"|\b\d+\s*(?:l|litres?|liters?)\s*(?:/min\s*)?(?:of\s+)?(?:o2|oxygen)\b|\bnon-?rebreather\b|\bnasal cannula\w*\b")
-_BP = re.compile(r"\b(?:bp|b/p|blood\s*pressure|nibp)" + _SEP + r"(\d{2,3})\s*/\s*(\d{2,3})\b|\b(?:sbp|systolic(?:\s*bp)?)"
+_BP = re.compile(r"\b(?:bp|b/p|blood\s*pressure|nibp)(?:\s+(?:machine|monitor|cuff|reading))?(?:\s+(?:says|said|reads|read|shows|showed))?"
+                 + _SEP + r"(\d{2,3})\s*(?:/|\bover\b)\s*(\d{2,3})\b|\b(?:sbp|systolic(?:\s*bp)?)"
                  + _SEP + r"(\d{2,3})\b|\b(\d{2,3})\s*/\s*(\d{2,3})\s*(?:mm\s?hg)\b")
 _USUAL_BP = re.compile(r"\(?\s*(?:usual(?:ly)?|normally|baseline|normal(?:ly)? (?:for (?:him|her|them))?|usual bp)\s*(?:is|of|~|:)?\s*(\d{2,3})(?:\s*/\s*\d{2,3}|s)?\b")
 _TEMP = re.compile(r"(?:\b(?:temp(?:erature)?|t|fever(?:ish)?|febrile|pyrexi\w*|tmax|thermometer)" + _SEP

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from core.triage.conditions import (
     AHA_KAWASAKI,
+    CG151,
+    NHS_BLEEDING,
+    WMS_FROSTBITE,
     BAD_SCC,
     BIA_TRAVEL_FEVER,
     BOAST_COMPARTMENT,
@@ -115,6 +118,15 @@ RULES: tuple[Rule, ...] = (
     _rule("necrotising_fasciitis", "crepitus with necrotic skin or severe pain", _E, _need("crepitus"),
           _need("necrosis", "haemorrhagic_bullae", "severe_pain", "pain_out_of_proportion", "skin_anaesthesia")),
     _rule("necrotising_fasciitis", "necrotising infection suspected", _E, _need("name_nf")),
+    # Pain far worse than a small wound looks is the early sign, before the skin changes.
+    _rule("necrotising_fasciitis", "pain out of proportion to a wound or skin infection", _E,
+          _need("skin_injury", "soft_tissue_infection"), _need("pain_out_of_proportion"), scope="near"),
+    _rule("neutropenic_sepsis", "fever during chemotherapy or with neutropenia", _E, _need("neutropenia_risk"), _need("fever"),
+          sources=(CG151,)),
+    _rule("frostbite", "blisters, numbness or dark skin after cold exposure", _E, _need("cold_exposure"),
+          _need("necrosis", "blisters", "skin_anaesthesia"), sources=(WMS_FROSTBITE,)),
+    _rule("haemorrhage", "bleeding that will not stop despite pressure, with faintness or on a blood thinner", _E,
+          _need("uncontrolled_bleeding"), _need("pressure_failed", "presyncope", "anticoagulated", "collapse"), sources=(NHS_BLEEDING,)),
     _rule("infection_sepsis", "skin infection with a high-risk sepsis sign", _E, _need("soft_tissue_infection"), _need(*_HIGH_RISK)),
     _rule("infection_sepsis", "skin infection with two or more moderate-risk sepsis signs", _E, _need("soft_tissue_infection"),
           _need(*_MODERATE_RISK, at_least=2)),
@@ -149,9 +161,13 @@ RULES: tuple[Rule, ...] = (
     _rule("orbital_cellulitis", "swollen eyelids with painful eye movement, double vision or reduced vision", _E,
           _need("periorbital_swelling"), _need("orbital_signs")),
     _rule("orbital_cellulitis", "orbital cellulitis suspected", _E, _need("name_orbital")),
+    _rule("orbital_cellulitis", "facial skin infection with painful eye movement, double vision or a bulging eye", _E,
+          _need("soft_tissue_infection"), _need("orbital_signs"), scope="near"),
     _rule("periorbital_cellulitis", "swollen eyelids with fever", _U, _need("periorbital_swelling"), _need("fever")),
     # urgent: zoster, immunosuppression, ulcers
     _rule("hzo", "shingles or blisters in the ophthalmic-nerve area", _U, _need("zoster_rash"), _need("v1_site"), scope="near"),
+    _rule("hzo", "ophthalmic shingles with the eye involved (red or painful eye, vision change)", _E, _need("zoster_rash", "name_hzo"),
+          _need("v1_site", "name_hzo"), _need("eye_involvement"), scope="near"),
     _rule("hzo", "ophthalmic zoster suspected", _U, _need("name_hzo")),
     _rule("immunosuppressed_fever_rash", "fever and rash while immunosuppressed", _U, _need("immunosuppressed"), _need("fever"),
           _need(*_ANY_RASH)),
@@ -221,6 +237,17 @@ RULES: tuple[Rule, ...] = (
     _rule("skin_cancer", "new lump at the scar or nodes after melanoma", _U, _need("melanoma_mention"), _need("lump_at_scar"),
           scope="near"),
     _rule("skin_cancer", "skin cancer suspected", _U, _need("name_skin_cancer_suspected")),
+    # squamous cell carcinoma (BAD guidance): a growing crusted or horny lump, an actinic lesion that changes, or
+    # a growing lump in someone immunosuppressed
+    _rule("skin_cancer", "growing crusted, scaly or horny lump", _U, _need("lump_like"), _need("growth", "new_lesion"),
+          _need("crusted"), scope="near", sources=(BAD_SCC,)),
+    _rule("skin_cancer", "actinic keratosis or cheilitis becoming thick, tender, ulcerated or bleeding", _U,
+          _need("actinic_background"), _need("scc_change", "bleeding", "growth", "elevation_change"), scope="near",
+          sources=(BAD_SCC,)),
+    _rule("skin_cancer", "growing lump in an immunosuppressed person", _U, _need("immunosuppressed"), _need("lump_like", "lesion"),
+          _need("growth", "rapid_enlargement"), sources=(BAD_SCC,)),
+    _rule("skin_cancer", "skin cancer confirmed on histology, for specialist treatment", _U, _need("cancer_histology"),
+          sources=(NG12,)),
 )
 
 
