@@ -575,6 +575,18 @@ TUNING_2_WORDINGS = [
     ("Excision histology: invasive melanoma, Breslow 0.9 mm, please arrange wider excision.", None, "urgent"),
     ("Brown patches on my cheeks that go darker in the sun every summer.", None, "routine"),
     ("Shingles on my lower back, nowhere near my eyes, what cream helps the itch?", None, "routine"),
+    # with tuning set 3 (suspected skin cancer and look-alikes)
+    ("The brown of my mole seems to be leaking out into the skin around it.", "growth", "urgent"),
+    ("There are now bits of blue and grey in my mole.", "multicolour", None),
+    ("7PCL: change in colour (2), irregular shape (2) = 4.", "checklist_3plus", "urgent"),
+    ("Dark band under my thumbnail, I never banged it, and it is spreading onto the skin around the nail.",
+     None, "urgent"),
+    ("Sore on my temple that wont heel since the spring, keeps scabbing.", None, "urgent"),
+    ("A mole was cut out of my arm last year and now brown is coming back in the scar.", None, "urgent"),
+    ("My freckles get much darker after a beach holiday and fade in winter.", None, "routine"),
+    ("The slow-growing BCC on my back has hardly changed in two years; how long is a routine referral?", None,
+     "routine"),
+    ("Her birthmark has grown as she has grown, same shape and colour.", None, "routine"),
 ]
 
 

@@ -78,7 +78,7 @@ RULES: tuple[Rule, ...] = (
     _rule("meningococcal", "fever and rash with neck stiffness, light sensitivity or severe headache", _E, _need("fever"),
           _need(*_ANY_RASH), _need("meningism")),
     _rule("purpura_fulminans", "rapidly spreading or necrotic purpura", _E, _need("purpura"),
-          _need("necrosis", "rapid_spread", "rapid_enlargement")),
+          _need("necrosis", "rapid_spread", "rapid_enlargement"), unless=("injury",)),
     _rule("rmsf", "fever and petechial or acral rash after a tick bite", _E, _need("tick"), _need("fever"),
           _need("purpura", "acral_rash")),
     _rule("meningococcal", "meningococcal disease or meningitis suspected", _E, _need("name_meningococcal")),
@@ -247,6 +247,8 @@ RULES: tuple[Rule, ...] = (
     _rule("skin_cancer", "growing lump in an immunosuppressed person", _U, _need("immunosuppressed"), _need("lump_like", "lesion"),
           _need("growth", "rapid_enlargement"), sources=(BAD_SCC,)),
     _rule("skin_cancer", "skin cancer confirmed on histology, for specialist treatment", _U, _need("cancer_histology"),
+          sources=(NG12,)),
+    _rule("skin_cancer", "pigment or a lump coming back in the scar of a removed lesion", _U, _need("scar_recurrence"),
           sources=(NG12,)),
 )
 
