@@ -24,6 +24,7 @@ from core.triage import Assessment, Finding, TriageInputError, assess, classifie
 from core.triage.checklist import ChecklistResult, checklist_finding
 from core.vision.fusion import PatientDetails
 from core.vision.imaging import DecodedImage, decode_image
+from core.vision.quality import ImageQuality, assess_quality
 
 if TYPE_CHECKING:
     from core.cases.records import NewCase
@@ -73,6 +74,7 @@ class Analysis:
     details: PatientDetails = field(default_factory=PatientDetails)
     heatmaps: tuple[Explanation, ...] = ()
     lesion: LesionMask | None = None  # the segmenter's outline; None when no segmenter is installed
+    quality: ImageQuality | None = None  # sharpness and exposure (core.vision.quality)
 
     @property
     def model_version(self) -> str:
@@ -121,7 +123,8 @@ class Analysis:
             heatmap_method=heatmap.method if heatmap is not None else "",
             heatmap_target=heatmap.target if heatmap is not None else None,
             triage=self.red_flags, checklist=self.checklist, age=self.details.age, sex=self.details.sex,
-            site=self.details.site, note=self.note, lesion_id=lesion_id)
+            site=self.details.site, note=self.note, lesion_id=lesion_id,
+            quality_problems=self.quality.codes if self.quality is not None else ())
 
 
 def classifier_red_flag(prediction: Prediction, meta: ModelMeta) -> Finding | None:
@@ -233,7 +236,8 @@ def _analyse_batch(images: list[DecodedImage], classifier: Classifier, details: 
                 maps_from_pass(classifier, prepared[i], forward.activations[i:i + 1], heatmaps.method, targets)
                 if one_pass else explain_many(classifier, prepared[i], [heatmaps.method], targets))
         lesion = segmenter.segment(image.image) if segmenter is not None else None
+        quality = assess_quality(image.image)
         out.append(Analysis(image=image, prediction=prediction, red_flags=red_flags, note=note,
                             note_problem=note_problem, checklist=checklist, details=given[i], heatmaps=explanations,
-                            lesion=lesion))
+                            lesion=lesion, quality=quality))
     return out

@@ -87,10 +87,15 @@ def save_as_case_panel(analysis: Analysis, *, heatmap_target: str | None = None,
                           help="Choose an earlier lesion to record this as a follow-up visit of it; the case page "
                                "then shows the visits side by side.", key=f"save-lesion-{key}")
     not_a_lesion = analysis.prediction.out_of_distribution
+    poor_image = analysis.quality is not None and not analysis.quality.ok
     if not_a_lesion:
         st.caption("The model found this image unlike a dermoscopy image of a skin lesion. Saving it keeps the "
                    "image for the record; the queue marks it “not a lesion image?” instead of a class.")
-    if st.button("Save anyway" if not_a_lesion else "Save as case", type="secondary" if not_a_lesion else "primary",
+    elif poor_image:
+        st.caption("This image failed the quality check. Saving it keeps it for the record; the queue marks the "
+                   "case “(poor image)”. A sharper, well-lit photo gives a result that can be read.")
+    flagged = not_a_lesion or poor_image
+    if st.button("Save anyway" if flagged else "Save as case", type="secondary" if flagged else "primary",
                  disabled=not user, key=f"save-{key}", help=None if user else "Enter your name in the sidebar first."):
         try:
             summary = store.create_case(analysis.new_case(

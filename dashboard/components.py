@@ -228,6 +228,15 @@ def heatmap_legend() -> None:
                      "not prove the prediction right; one on a ruler, ink mark or hair is a warning sign.")
 
 
+def image_quality_notice(quality) -> None:
+    """A warning above the result when the photo is blurred or badly exposed."""
+    if quality is None or quality.ok:
+        return
+    st.warning("**Image quality: the result may not be reliable.** " + "; ".join(quality.problems).capitalize()
+               + ". Retake the photo in focus, with the dermatoscope's light on and the lesion filling the frame.",
+               icon=":material/blur_on:")
+
+
 def heatmap_placement(placement) -> None:
     """Is the heatmap on the lesion? A warning when it sits mostly off the outline, else a caption."""
     if placement is None or placement.outline_problem:  # lesion_outline_note says why there is no check

@@ -107,6 +107,7 @@ with banner_area:
 st.session_state["current_case"] = analysis.current_case(upload_name)
 
 with result_area:
+    ui.image_quality_notice(analysis.quality)
     if prediction.out_of_distribution:
         ui.out_of_distribution_notice()
         results = st.expander("Show the model's output anyway")

@@ -44,6 +44,7 @@ class NewCase:
     site: str | None = None
     note: str = ""
     lesion_id: str | None = None
+    quality_problems: tuple[str, ...] = ()  # from core.vision.quality: the image may be too poor to read
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,8 @@ class CaseSummary:
     version: int
     # The model found the image unlike dermoscopy of a skin lesion: its class and confidence mean nothing.
     not_a_lesion_image: bool = False
+    # Blurred, too dark or too bright when it was saved: the result may not be readable.
+    quality_problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

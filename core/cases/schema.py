@@ -93,6 +93,8 @@ class CaseRow(Base):
     verdict_by: Mapped[str | None] = mapped_column(String(MAX_NAME_CHARS))
     verdict_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
+    # Image-quality problems found at saving (core.vision.quality), e.g. ["blurred"]; None before revision 0005.
+    quality_problems: Mapped[list | None] = mapped_column(JSON)
 
     images: Mapped[list[ImageRow]] = relationship(order_by="ImageRow.position")
     predictions: Mapped[list[PredictionRow]] = relationship(order_by="PredictionRow.id")

@@ -263,7 +263,8 @@ class CaseStore:
                 urgency=triage["level"], predicted_class=prediction.predicted, confidence=float(prediction.confidence),
                 source_name=fields_["source_name"], age=fields_["age"], sex=fields_["sex"], site=fields_["site"],
                 note=fields_["note"], triage=triage, checklist=checklist,
-                seven_point_score=checklist["score"] if checklist else None, version=1)
+                seven_point_score=checklist["score"] if checklist else None, version=1,
+                quality_problems=list(new.quality_problems))
             image_row = ImageRow(position=0, sha256=image_sha, width=width, height=height,
                                  source_format=(new.source_format or "")[:16])
             row.images.append(image_row)
@@ -605,7 +606,8 @@ def _summary(r: CaseRow) -> CaseSummary:
         source_name=r.source_name, age=r.age, sex=r.sex, site=r.site, seven_point_score=r.seven_point_score,
         verdict_diagnosis=r.verdict_diagnosis, verdict_agreement=r.verdict_agreement,
         verdict_management=r.verdict_management, version=r.version,
-        not_a_lesion_image=any(p.out_of_distribution for p in r.predictions))
+        not_a_lesion_image=any(p.out_of_distribution for p in r.predictions),
+        quality_problems=tuple(r.quality_problems or ()))
 
 
 def check_actor(actor: str) -> str:
@@ -652,7 +654,8 @@ def urgency_sort_key(urgency: str, malignant: float) -> tuple[int, float]:
 def summaries_table(summaries: Sequence[CaseSummary]) -> list[dict[str, Any]]:
     """Queue rows as plain dicts (for tables in the UI and the CLI)."""
     return [{"case": s.id, "urgency": s.urgency, "status": s.status,
-             "predicted": "not a lesion image?" if s.not_a_lesion_image else s.predicted_class,
+             "predicted": "not a lesion image?" if s.not_a_lesion_image else
+                          f"{s.predicted_class} (poor image)" if s.quality_problems else s.predicted_class,
              "confidence": round(s.confidence, 3), "7-point": s.seven_point_score, "verdict": s.verdict_diagnosis or "",
              "management": s.verdict_management or "", "lesion": s.lesion_id, "age": s.age, "sex": s.sex or "",
              "site": s.site or "", "created": s.created_at.strftime("%Y-%m-%d %H:%M"), "source": s.source_name}
