@@ -221,3 +221,20 @@ def test_real_knowledge_base_parses_and_finds_documents_by_title(real_index: Kno
     assert len(documents) == len(real_index.document_ids) >= 5
     found = [d for d in documents if d.doc_id in {p.doc for p in real_index.search(d.title, k=3).passages}]
     assert len(found) >= 0.9 * len(documents), sorted({d.doc_id for d in documents} - {d.doc_id for d in found})
+
+
+def test_misspelt_query_terms_are_read_as_the_known_term_one_edit_away() -> None:
+    from core.knowledge.lexical import SpellingCorrector
+
+    speller = SpellingCorrector({tokenize("venous")[0]: 3, tokenize("fitzpatrick")[0]: 5, tokenize("freckle")[0]: 4,
+                                "melanoma": 40, "melanosis": 2})
+    assert speller.correct(tokenize("venus")[0]) == tokenize("venous")[0]  # a letter left out
+    assert speller.correct(tokenize("fitzpatrik")[0]) == tokenize("fitzpatrick")[0]
+    assert speller.correct(tokenize("freckel")[0]) == tokenize("freckle")[0]  # two letters swapped
+    assert speller.correct("melanomma") == "melanoma"
+    assert speller.correct("mole") == "mole"  # short words are left alone
+    assert speller.correct("zzzzzz") == "zzzzzz"  # nothing near: unchanged
+
+
+def test_the_index_reads_a_misspelt_question(mini_index) -> None:
+    assert mini_index.query_terms("arborizing vesels") == mini_index.query_terms("arborizing vessels")

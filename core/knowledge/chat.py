@@ -230,7 +230,7 @@ def ask(
 
     parts = question_parts(question)
     part_vectors = index.embed_many(parts) if len(parts) > 1 else []
-    picked = select_sentences(index, retrieval, tokenize(query), question, parts if len(part_vectors) else (),
+    picked = select_sentences(index, retrieval, index.query_terms(query), question, parts if len(part_vectors) else (),
                               part_vectors)
     text, citations = render_with_citations(picked)
     if triage_level in ESCALATION:
@@ -270,7 +270,7 @@ def select_sentences(index: KnowledgeIndex, retrieval: Retrieval, query_terms: S
 
     query_vector = np.asarray(retrieval.query_embedding, dtype=np.float32)
     part_matrix = np.asarray(part_vectors, dtype=np.float32).reshape(-1, query_vector.shape[0])
-    part_terms = [tokenize(part) for part in parts]
+    part_terms = [index.query_terms(part) for part in parts]
     wants_number = bool(_QUANTITY.search(question))
     wants_reason = bool(_WHY.search(question))
     wants_definition = bool(_DEFINITION.match(question))

@@ -363,10 +363,14 @@ class KnowledgeIndex:
         """IDF-weighted share of the distinct query terms found in `terms` (0..1)."""
         return self._bm25.coverage(query_terms, terms)
 
+    def query_terms(self, text: str) -> list[str]:
+        """`tokenize(text)` with misspelt terms read as the known term one edit away (see `SpellingCorrector`)."""
+        return [self._bm25.speller.correct(term) for term in tokenize(text)]
+
     def search(self, query: str, k: int = 6, *, boost_docs: Sequence[str] = ()) -> Retrieval:
         """Fused dense + BM25 search. `boost_docs` (doc ids) gently favour documents, e.g. the case's class."""
         query_vector = self.embed(query)
-        query_terms = tokenize(query)
+        query_terms = self.query_terms(query)
 
         dense_hits = self._chunk_store.similarity_search_by_vector_with_relevance_scores(
             query_vector.tolist(), k=min(DENSE_CANDIDATES, len(self._chunk_ids))

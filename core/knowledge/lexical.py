@@ -71,6 +71,36 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+class SpellingCorrector:
+    """Query terms unknown to the corpus, one edit away from a known one, are read as that term ("venus lake",
+    "fitzpatrik", "freckel"): the symmetric-deletion method (Garbe's SymSpell), edit distance 1 including an adjacent
+    swap, the most frequent candidate winning. Short terms (under 5 letters) and terms with digits are left alone:
+    too many real words lie one edit from them."""
+
+    MIN_LENGTH = 5
+
+    def __init__(self, document_freq: dict[str, int]) -> None:
+        self.document_freq = document_freq
+        self._by_deletion: dict[str, list[str]] = {}
+        for term in document_freq:
+            if term.isalpha() and len(term) >= self.MIN_LENGTH - 1:
+                for variant in {term, *self._deletions(term)}:
+                    self._by_deletion.setdefault(variant, []).append(term)
+
+    @staticmethod
+    def _deletions(term: str) -> set[str]:
+        return {term[:i] + term[i + 1:] for i in range(len(term))}
+
+    def correct(self, term: str) -> str:
+        if term in self.document_freq or len(term) < self.MIN_LENGTH or not term.isalpha():
+            return term
+        candidates = {c for variant in {term, *self._deletions(term)} for c in self._by_deletion.get(variant, ())}
+        candidates.discard(term)
+        if not candidates:
+            return term
+        return max(sorted(candidates), key=lambda c: self.document_freq[c])
+
+
 class BM25:
     """Okapi BM25 over pre-tokenised passages (k1 = 1.2, b = 0.75, Lucene-style non-negative IDF)."""
 
@@ -84,6 +114,7 @@ class BM25:
             document_freq.update(tf.keys())
         n = len(corpus)
         self.idf = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in document_freq.items()}
+        self.speller = SpellingCorrector(dict(document_freq))
         # A term absent from the corpus is as informative as the rarest possible term.
         self.unseen_idf = math.log(1 + (n + 0.5) / 0.5)
 
