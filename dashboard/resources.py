@@ -72,9 +72,15 @@ def warm_up() -> threading.Thread:
         _CLASSIFIER_LOADED.wait(WARM_UP_DELAY_LIMIT_S)
         if _STOPPING.is_set():
             return
-        default_matcher()
-        if not _STOPPING.is_set():
-            _refresh_knowledge_index()
+        try:
+            default_matcher()
+            if not _STOPPING.is_set():
+                _refresh_knowledge_index()
+        except RuntimeError:
+            # The process began to exit while a library was still being imported here ("can't register atexit
+            # after shutdown"): nothing was half-written, and there is no one left to warm up for.
+            if not _STOPPING.is_set():
+                raise
 
     thread = threading.Thread(target=load, name="dermadesk-warm-up", daemon=True)
     _WARM_UP_THREADS.append(thread)

@@ -86,6 +86,10 @@ def test_model_card_page_renders():
     at.run()
     assert not at.exception, at.exception
     assert any("Model card" in m.value or "model card" in m.value.lower() for m in at.markdown)
+    glance = [e for e in at.expander if e.label == "For clinicians: at a glance"]
+    assert glance and glance[0].proto.expanded  # the summary first, open; every other section folded
+    assert any(c.value.startswith("Contents: For clinicians: at a glance · Model details") for c in at.caption)
+    assert any("| field | value |" in m.value for m in at.markdown)  # no empty table header
 
 
 @requires_model
