@@ -46,3 +46,26 @@ def test_explanation_lab_draws_one_overlay_per_default_method():
         drawn = [img for img in driver.find_elements("css selector", "img")
                  if img.size["width"] > 150 and driver.execute_script("return arguments[0].naturalWidth", img) > 0]
         assert len(drawn) >= 3, f"{len(drawn)} overlays drawn, expected one per default method"
+
+
+def test_chat_answers_with_a_citation_and_refuses_what_it_does_not_cover(tmp_path):
+    from selenium.webdriver.common.keys import Keys
+
+    # A data folder of its own, so the index is built (or found) there and not in the developer's var/.
+    with running_app({"DERMADESK_DATA_DIR": str(tmp_path)}, timeout=180) as url, chromium() as driver:
+        driver.get(f"{url}/chat")
+        box = wait_for_element(driver, "textarea", timeout=300)
+
+        def ask(question: str) -> None:
+            box = wait_for_element(driver, "[data-testid=stChatInput] textarea", timeout=300)
+            box.send_keys(question)
+            box.send_keys(Keys.ENTER)
+
+        ask("What are spoke-wheel areas?")
+        wait_for_text(driver, "[1]", timeout=300)
+        body = driver.find_element("tag name", "body").text
+        # the answer, and its numbered citation card (folded: its title shows, the review date inside)
+        assert "spoke" in body.lower() and "\n[1] " in body, body[-1500:]
+        ask("Who won the football world cup in 2018?")
+        wait_for_text(driver, "I don't have that in the knowledge base", timeout=120)
+        assert "I can answer questions about skin lesions" in driver.find_element("tag name", "body").text
