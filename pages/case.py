@@ -74,7 +74,8 @@ def _visit_panel(case: CaseDetail, heading: str) -> None:
 
 
 @st.cache_data(max_entries=8, show_spinner="Aligning the two visits…")
-def _change(earlier_id: int, later_id: int, segmenter_dir: str, _earlier: CaseDetail, _later: CaseDetail):
+def _change(earlier_image: str, later_image: str, segmenter_dir: str, _earlier: CaseDetail, _later: CaseDetail):
+    """Keyed by the two images' content hashes (case numbers repeat across databases), and the segmenter."""
     from core.segmentation.change import compare_visits, visit
 
     segmenter = resources.segmenter()
@@ -94,7 +95,8 @@ def _visit_change(earlier: CaseDetail, later: CaseDetail) -> None:
         st.caption("No lesion segmenter is installed, so the visits cannot be outlined and compared.")
         return
     try:
-        change = _change(earlier.id, later.id, str(resources.settings().segmenter_dir), earlier, later)
+        change = _change(earlier.images[0].sha256, later.images[0].sha256, str(resources.settings().segmenter_dir),
+                         earlier, later)
     except CaseStoreError as exc:
         st.error(f"Cannot compare the visits: {exc}")
         return

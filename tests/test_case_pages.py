@@ -1,13 +1,14 @@
 """The case queue and case pages, run for real with AppTest against a real SQLite case database."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.cases import QueueFilter, Verdict
 from core.triage.checklist import ChecklistAnswers, checklist_finding, score_checklist
 from core.triage import assess, combine
-from tests.support import HAM_DIR, ROOT, requires_ham, requires_model
+from tests.support import HAM_DIR, ROOT, requires_ham, requires_model, requires_segmenter
 from tests.test_cases import make_prediction, sample_case
 
 APP = str(ROOT / "dashboard" / "app.py")
@@ -318,3 +319,32 @@ def test_a_red_flag_acknowledged_before_saving_is_recorded_with_the_case(store):
     assert acknowledgement is not None and acknowledgement.actor == "Dr Panel"
     assert acknowledgement.details["level"] == "urgent"
 
+
+
+@requires_segmenter
+@requires_ham
+def test_two_visits_of_a_lesion_are_aligned_and_their_change_measured(store):
+    from PIL import Image
+
+    images = []
+    for image_id in ("ISIC_0024310", "ISIC_0027300"):  # two photos of one HAM10000 lesion
+        with Image.open(HAM_DIR / "images" / f"{image_id}.jpg") as img:
+            images.append(img.convert("RGB"))
+    first = store.create_case(sample_case(image=images[0], size=(341, 256), lesion_id="back-7",
+                                          heatmap=np.full((256, 341), 0.5)), actor="Dr Seed")
+    store.create_case(sample_case(image=images[1], size=(341, 256), lesion_id="back-7",
+                                  heatmap=np.full((256, 341), 0.5)), actor="Dr Seed")
+    at = _open(CASE, first.id)
+    text = " ".join(c.value for c in at.caption)
+    assert "Aligned: aligned by matching landmarks" in text, text
+    assert at.get("segmented_control") and len(at.table) >= 1
+    measures = list(at.table[-1].value["Measure"])
+    assert measures[0] == "Area" and "Model: malignant classes together" in measures
+
+    # Linking the lesion to a patient and a site is shared by both visits and audited.
+    _by_label(at.text_input, "Patient reference").input("H0042")
+    _by_label(at.selectbox, "Body site").set_value("back")
+    _by_label(at.button, "Save link").click().run()
+    assert not at.exception, at.exception
+    assert store.get_case(first.id).lesion.patient_ref == "H0042"
+    assert any("patient H0042" in m.value for m in at.markdown)

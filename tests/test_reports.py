@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import re
 
+import numpy as np
 import pytest
 from pypdf import PdfReader
 
@@ -12,6 +13,7 @@ from core.triage.checklist import ChecklistAnswers, checklist_finding, score_che
 from core.explain.figures import dejavu_fonts
 from core.reports import ReportError, clinician_report, patient_summary, to_latin1
 from core.triage import assess, combine
+from tests.support import HAM_DIR, SEGMENTER_DIR, requires_ham, requires_segmenter
 from tests.test_cases import make_prediction, sample_case
 
 NOTE = "Changing mole on the back, irregular border and several colours, now 9 mm. Patient: Müller ≥ 60 y."
@@ -108,3 +110,22 @@ def test_latin1_mapping_and_font_lookup():
     assert to_latin1("≥ 7 mm — naevus “x” → Ωmega café") == '>= 7 mm - naevus "x" -> ?mega café'
     fonts = dejavu_fonts()
     assert fonts is None or (fonts.regular.is_file() and fonts.bold.is_file())
+
+
+@requires_segmenter
+@requires_ham
+def test_clinician_report_outlines_the_lesion_and_lists_its_measurements(store):
+    from PIL import Image
+
+    from core.segmentation.segmenter import Segmenter
+
+    with Image.open(HAM_DIR / "images" / "ISIC_0024310.jpg") as img:
+        image = img.convert("RGB")
+    saved = store.create_case(sample_case(image=image, heatmap=np.full((256, 341), 0.5), size=(341, 256)),
+                              actor="Dr Lee")
+    _, text = _text(clinician_report(store.get_case(saved.id), segmenter=Segmenter.load(SEGMENTER_DIR)))
+    flat = " ".join(text.split())
+    assert "Lesion outline and measurements" in flat and "green: lesion outline" in flat
+    assert "inside the lesion outline" in flat  # the placement of the saved heatmap
+    for feature in ("A: asymmetry", "B: border", "C: colours", "D: diameter", "Stolz TDS"):
+        assert feature in flat

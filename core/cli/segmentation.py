@@ -83,6 +83,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"{key:34} {row['n']:5d} {row['dice']:6.3f} {row['dice_median']:7.3f} {row['iou']:6.3f} "
               f"{row['dice_below_0.7']:9.1%} | {raw['dice']:.3f}")
     print(f"segmentation time p50 {report['seconds_per_image_p50'] * 1000:.1f} ms per image (model + outline)")
+    flagged = sum(report["outline_problems"].values())
+    print(f"outlines the app would not rely on: {flagged} of {report['n_images']}"
+          + "".join(f"; {n} {why}" for why, n in report["outline_problems"].items()))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0

@@ -38,6 +38,7 @@ def evaluate_segmenter(segmenter: Segmenter, data: str | Path, split: str = "val
     raw: dict[str, list] = defaultdict(list)
     cleaned: dict[str, list] = defaultdict(list)
     seconds, skipped = [], 0
+    problems: dict[str, int] = defaultdict(int)
     threshold = segmenter.meta.threshold
     for rec in records:
         path = mask_path(data, rec.image_id)
@@ -51,11 +52,14 @@ def evaluate_segmenter(segmenter: Segmenter, data: str | Path, split: str = "val
         result = segmenter.outline(prob, image.size)
         seconds.append(time.perf_counter() - t0)
         prob = segmenter.upsample(prob, image.size)
+        if result.problem:
+            problems[result.problem] += 1
         coverage = float(reference.mean())
         size = next(name for name, low, high in SIZE_BANDS if low <= coverage < high)
         for groups, mask in ((raw, prob >= threshold), (cleaned, result.mask)):
             score = dice_iou(mask, reference)
-            for key in ("all", f"dx:{rec.dx}", f"size:{size}"):
+            for key in ("all", f"dx:{rec.dx}", f"size:{size}",
+                        f"outline:{'flagged, not relied on' if result.problem else 'relied on'}"):
                 groups[key].append(score)
     return {
         "split": split, "n_images": len(raw["all"]), "skipped_no_mask": skipped,
@@ -63,5 +67,6 @@ def evaluate_segmenter(segmenter: Segmenter, data: str | Path, split: str = "val
         "cleaned": {k: _summary(v) for k, v in sorted(cleaned.items())},
         "raw": {k: _summary(v) for k, v in sorted(raw.items())},
         "seconds_per_image_p50": float(np.median(seconds)) if seconds else float("nan"),
+        "outline_problems": dict(problems),  # outlines the app would not rely on, by reason
     }
 
