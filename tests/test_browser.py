@@ -69,3 +69,46 @@ def test_chat_answers_with_a_citation_and_refuses_what_it_does_not_cover(tmp_pat
         ask("Who won the football world cup in 2018?")
         wait_for_text(driver, "I don't have that in the knowledge base", timeout=120)
         assert "I can answer questions about skin lesions" in driver.find_element("tag name", "body").text
+
+
+def _choose(driver, label: str, option: str) -> None:
+    """Pick `option` in the Streamlit selectbox labelled `label` (type to filter, then Enter)."""
+    from selenium.webdriver.common.keys import Keys
+
+    box = wait_for_element(driver, f"[data-testid=stSelectbox]:has(label[aria-label='{label}']) input, "
+                                   f"[data-testid=stSelectbox] input[aria-label*='{label}']")
+    box.click()
+    box.send_keys(option)
+    box.send_keys(Keys.ENTER)
+
+
+def _click_button(driver, label: str, timeout: float = 120) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    path = f"//button[normalize-space()='{label}' and not(@disabled)]"
+    WebDriverWait(driver, timeout).until(lambda d: d.find_elements("xpath", path))[0].click()
+
+
+def test_clinician_path_upload_save_open_case_record_verdict_and_report(tmp_path):
+    """The clinician's main path in a real browser: upload, save as a case, open it, record a verdict, and the
+    clinician report is offered."""
+    from scripts.browser import click_text
+
+    with running_app({"DERMADESK_DATA_DIR": str(tmp_path)}) as url, chromium() as driver:
+        driver.get(f"{url}/?user=Dr%20Browser")
+        wait_for_text(driver, "Decision support, not a diagnosis")
+        upload(driver, HAM_DIR / "images" / "ISIC_0024306.jpg")
+        wait_for_text(driver, "Suggested class")
+        _click_button(driver, "Save as case")
+        wait_for_text(driver, "Saved as case #1")
+        click_text(driver, "Open case #1")
+        wait_for_text(driver, "Case #1 · lesion")
+        wait_for_text(driver, "Clinician verdict")
+        _choose(driver, "Diagnosis", "nv")
+        click_text(driver, "Agrees with the model")
+        _choose(driver, "Management", "Reassure")
+        _click_button(driver, "Save verdict")
+        wait_for_text(driver, "Verdict saved (version 2)")
+        wait_for_text(driver, "Clinician report (PDF)")
+        driver.get(f"{url}/case_queue?user=Dr%20Browser")
+        wait_for_text(driver, "Showing 1 of 1 case(s)")
