@@ -25,7 +25,7 @@ def browser_available() -> bool:
     return bool(shutil.which("chromium") and shutil.which("chromedriver"))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -34,7 +34,7 @@ def _free_port() -> int:
 @contextmanager
 def running_app(env_extra: dict | None = None, timeout: float = 120):
     """Start `streamlit run dashboard/app.py` on a free loopback port; yield its URL; stop it after."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env_extra or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),

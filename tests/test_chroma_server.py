@@ -3,7 +3,6 @@ share it: the same ingest, retrieval and cited answers as the embedded index, se
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,20 +14,15 @@ import pytest
 from core.config import Settings
 from core.knowledge.chat import ask
 from core.knowledge.index import KnowledgeIndex, index_is_built, ingest
+from scripts.browser import free_port
 
 CHROMA = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
 pytestmark = pytest.mark.skipif(not Path(CHROMA).exists(), reason="the chroma command (chromadb's server) is not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
     proc = subprocess.Popen([CHROMA, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -12,13 +12,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
 from torch.nn import functional as F
 
-from core.vision.model import IMAGENET_MEAN, IMAGENET_STD, CheckpointError, build_model
+from core.vision.model import IMAGENET_MEAN, IMAGENET_STD, WEIGHTS_FILE, CheckpointError, build_model, write_weights
 
-WEIGHTS_FILE = "weights.safetensors"
 META_FILE = "segmenter.json"
 # Index of the last block of each stride stage in EfficientNet-Lite0 (strides 2, 4, 8, 16, 32).
 _STAGE_ENDS = (0, 2, 4, 10, 15)
@@ -85,13 +84,7 @@ class SegmenterMeta:
 
 
 def save_segmenter(directory: str | Path, model: nn.Module, meta: SegmenterMeta) -> Path:
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    tmp = directory / (WEIGHTS_FILE + ".tmp")
-    save_file(state, str(tmp), metadata={"model": "lesion-segmenter"})
-    tmp.chmod(0o644)
-    tmp.replace(directory / WEIGHTS_FILE)
+    directory = write_weights(directory, model, {"model": "lesion-segmenter"})
     (directory / META_FILE).write_text(json.dumps(asdict(meta), indent=2) + "\n")
     return directory
 

@@ -27,7 +27,7 @@ from core.segmentation.metrics import dice_iou
 from core.segmentation.model import SegmenterMeta, build_segmenter, save_segmenter
 from core.vision.data import Record, image_path, lesion_split, mask_path, read_metadata
 from core.vision.model import IMAGENET_MEAN, IMAGENET_STD
-from core.vision.train import autocast, hardware_description, pick_device, warmup_cosine
+from core.vision.train import autocast, finish, pick_device, resume, save_state, warmup_cosine
 
 STATE_FILE = "train_state.pt"
 LOG_FILE = "train_log.jsonl"
@@ -51,9 +51,6 @@ class SegmenterTrainConfig:
     device: str = "auto"
     threads: int = 0
     limit: int = 0  # use only the first N records (smoke tests)
-
-
-RESUME_FREE = ("epochs", "threads", "device")
 
 
 def _log(msg: str) -> None:
@@ -157,23 +154,8 @@ def train_segmenter(cfg: SegmenterTrainConfig) -> Path:
     generator = torch.Generator().manual_seed(cfg.seed)
     augment = _augment(cfg.width, cfg.height)
 
-    start_epoch, elapsed_before = 0, 0.0
     state_path = out / STATE_FILE
-    if state_path.is_file():
-        state = torch.load(state_path, map_location=device, weights_only=True)
-        current = asdict(cfg)
-        changed = [k for k in current if k not in RESUME_FREE and state["config"].get(k) != current[k]]
-        if changed:
-            raise SystemExit(f"{state_path} was written with a different configuration ({', '.join(changed)}); "
-                             "use a new --out or delete it.")
-        model.load_state_dict(state["model"])
-        ema.load_state_dict(state["ema"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        generator.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])
-        start_epoch, elapsed_before = state["epoch"] + 1, state.get("elapsed", 0.0)
-        _log(f"resuming after epoch {start_epoch}")
+    start_epoch, elapsed_before = resume(state_path, cfg, device, model, ema, optimizer, scheduler, generator)
 
     for epoch in range(start_epoch, cfg.epochs):
         t_epoch = time.time()
@@ -207,17 +189,8 @@ def train_segmenter(cfg: SegmenterTrainConfig) -> Path:
             fh.write(json.dumps(entry) + "\n")
         _log(f"epoch {epoch + 1}: train loss {entry['train_loss']:.3f}; validation Dice {scores['model']['dice']:.4f} "
              f"(EMA {scores['ema']['dice']:.4f}) at {cfg.width}x{cfg.height}; {entry['seconds']:.0f}s")
-        tmp = out / (STATE_FILE + ".tmp")
-        torch.save({"config": asdict(cfg), "epoch": epoch, "model": model.state_dict(), "ema": ema.state_dict(),
-                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                    "generator": generator.get_state(), "torch_rng": torch.get_rng_state(),
-                    "elapsed": elapsed_before + time.time() - started}, tmp)
-        tmp.replace(state_path)
+        save_state(state_path, cfg, epoch, elapsed_before + time.time() - started,
+                   model, ema, optimizer, scheduler, generator)
 
-    total = elapsed_before + time.time() - started
-    _log(f"training done: {cfg.epochs} epochs, {total / 60:.1f} min")
-    meta_path = out / "segmenter.json"
-    meta = json.loads(meta_path.read_text())
-    meta["training"].update({"wall_seconds": round(total), "hardware": hardware_description(device)})
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    finish(out / "segmenter.json", cfg.epochs, elapsed_before + time.time() - started, device)
     return out

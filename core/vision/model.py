@@ -185,14 +185,21 @@ class ModelMeta:
     training: dict = field(default_factory=dict)
 
 
-def save_checkpoint(directory: str | Path, model: nn.Module, meta: ModelMeta) -> Path:
+def write_weights(directory: str | Path, model: nn.Module, metadata: dict[str, str]) -> Path:
+    """The model's weights as `directory/weights.safetensors` (no pickle on load), written to a temporary file and
+    renamed, so a reader never sees half a file."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     tmp = directory / (WEIGHTS_FILE + ".tmp")
-    save_file(state, str(tmp), metadata={"backbone": meta.backbone})
+    save_file(state, str(tmp), metadata=metadata)
     tmp.chmod(0o644)
     tmp.replace(directory / WEIGHTS_FILE)
+    return directory
+
+
+def save_checkpoint(directory: str | Path, model: nn.Module, meta: ModelMeta) -> Path:
+    directory = write_weights(directory, model, {"backbone": meta.backbone})
     (directory / META_FILE).write_text(json.dumps(_json_safe(asdict(meta)), indent=2, allow_nan=False) + "\n")
     return directory
 

@@ -117,7 +117,7 @@ def _val_logits(model: nn.Module, images: torch.Tensor, batch_size: int, mean, s
     return torch.cat(out) if out else torch.zeros(0, len(CLASSES))
 
 
-def config_mismatch(saved: dict, cfg: TrainConfig) -> list[str]:
+def config_mismatch(saved: dict, cfg) -> list[str]:
     current = asdict(cfg)
     return [k for k in current if k not in RESUME_FREE and saved.get(k, current[k]) != current[k]]
 
@@ -175,24 +175,8 @@ def train(cfg: TrainConfig) -> Path:
     generator = torch.Generator().manual_seed(cfg.seed)
     augment = train_transform(cfg.train_crop, IMAGENET_MEAN, IMAGENET_STD)
 
-    start_epoch, elapsed_before = 0, 0.0
     state_path = out / STATE_FILE
-    if state_path.is_file():
-        # weights_only: the state holds tensors, numbers and plain containers; nothing to unpickle beyond that.
-        state = torch.load(state_path, map_location=device, weights_only=True)
-        changed = config_mismatch(state["config"], cfg)
-        if changed:
-            raise SystemExit(f"{state_path} was written with a different configuration ({', '.join(changed)}); "
-                             "use a new --out or delete it.")
-        model.load_state_dict(state["model"])
-        ema.load_state_dict(state["ema"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        generator.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])
-        start_epoch = state["epoch"] + 1
-        elapsed_before = state.get("elapsed", 0.0)
-        _log(f"resuming after epoch {start_epoch}")
+    start_epoch, elapsed_before = resume(state_path, cfg, device, model, ema, optimizer, scheduler, generator)
 
     for epoch in range(start_epoch, cfg.epochs):
         t_epoch = time.time()
@@ -238,21 +222,52 @@ def train(cfg: TrainConfig) -> Path:
         _log(f"epoch {epoch + 1}: train loss {entry['train_loss']:.3f}; validation balanced accuracy "
              f"{scores['model']['balanced_accuracy']:.4f} (EMA {scores['ema']['balanced_accuracy']:.4f}), "
              f"mel sensitivity {scores['ema']['sensitivity']['mel']:.3f} (EMA); {entry['seconds']:.0f}s")
-        tmp = out / (STATE_FILE + ".tmp")
-        torch.save({"config": asdict(cfg), "epoch": epoch,
-                    "model": model.state_dict(), "ema": ema.state_dict(), "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
-                    "torch_rng": torch.get_rng_state(),
-                    "elapsed": elapsed_before + time.time() - started}, tmp)
-        tmp.replace(state_path)
+        save_state(state_path, cfg, epoch, elapsed_before + time.time() - started,
+                   model, ema, optimizer, scheduler, generator)
 
-    total = elapsed_before + time.time() - started
-    _log(f"training done: {cfg.epochs} epochs, {total / 60:.1f} min")
-    meta_path = out / "model.json"
-    meta = json.loads(meta_path.read_text())
-    meta["training"].update({"wall_seconds": round(total), "hardware": hardware_description(device)})
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    finish(out / "model.json", cfg.epochs, elapsed_before + time.time() - started, device)
     return out
+
+
+def resume(state_path: Path, cfg, device: torch.device, model: nn.Module, ema: nn.Module, optimizer, scheduler,
+           generator: torch.Generator) -> tuple[int, float]:
+    """Load a saved training state into the given objects: (first epoch to run, seconds already spent); (0, 0.0)
+    when there is none. A state written with a different configuration (beyond RESUME_FREE) stops the run."""
+    if not state_path.is_file():
+        return 0, 0.0
+    # weights_only: the state holds tensors, numbers and plain containers; nothing to unpickle beyond that.
+    state = torch.load(state_path, map_location=device, weights_only=True)
+    changed = config_mismatch(state["config"], cfg)
+    if changed:
+        raise SystemExit(f"{state_path} was written with a different configuration ({', '.join(changed)}); "
+                         "use a new --out or delete it.")
+    model.load_state_dict(state["model"])
+    ema.load_state_dict(state["ema"])
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    generator.set_state(state["generator"])
+    torch.set_rng_state(state["torch_rng"])
+    _log(f"resuming after epoch {state['epoch'] + 1}")
+    return state["epoch"] + 1, state.get("elapsed", 0.0)
+
+
+def save_state(state_path: Path, cfg, epoch: int, elapsed: float, model: nn.Module, ema: nn.Module, optimizer,
+               scheduler, generator: torch.Generator) -> None:
+    """Everything needed to resume after `epoch`, written to a temporary file and renamed (never half a state)."""
+    tmp = state_path.with_name(state_path.name + ".tmp")
+    torch.save({"config": asdict(cfg), "epoch": epoch,
+                "model": model.state_dict(), "ema": ema.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
+                "torch_rng": torch.get_rng_state(), "elapsed": elapsed}, tmp)
+    tmp.replace(state_path)
+
+
+def finish(meta_path: Path, epochs: int, seconds: float, device: torch.device) -> None:
+    """Log the run's end and record its wall time and hardware in the checkpoint's JSON."""
+    _log(f"training done: {epochs} epochs, {seconds / 60:.1f} min")
+    meta = json.loads(meta_path.read_text())
+    meta["training"].update({"wall_seconds": round(seconds), "hardware": hardware_description(device)})
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
 
 
 def hardware_description(device: torch.device) -> str:
