@@ -122,8 +122,14 @@ def _train(args: argparse.Namespace) -> int:
 
     from core.vision.calibrate import finalize
 
+    from core.vision.model import CheckpointError
+
     cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__})
-    out = train(cfg)
+    try:
+        out = train(cfg)
+    except CheckpointError as exc:  # --init-from names a folder without a checkpoint
+        _err(str(exc))
+        return 2
     finalize(out, cfg.data, val_fraction=cfg.val_fraction, seed=cfg.seed, limit=cfg.limit)
     return 0
 
@@ -329,13 +335,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, help="HAM10000-format folder (metadata.csv + images/)")
     p.add_argument("--out", required=True, help="output folder for the checkpoint and training state")
     p.add_argument("--backbone", default="efficientnet_lite0")
-    p.add_argument("--precision", choices=("bf16", "fp32"), default="bf16",
-                   help="bf16 autocast (default; 2.7x faster on CPUs with AVX-512 BF16) or plain fp32")
+    p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto",
+                   help="bf16 autocast (2.7x faster on CPUs with AVX-512 BF16), plain fp32, or auto (default): "
+                        "bf16 on CUDA and on such CPUs, else fp32")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
     for name, kind, default in (("epochs", int, 30), ("batch-size", int, 32), ("train-crop", int, 192),
                                 ("lr", float, 6e-4), ("weight-decay", float, 0.05), ("ema-decay", float, 0.998),
-                                ("freeze-blocks", int, 0), ("seed", int, 42), ("threads", int, 0), ("limit", int, 0)):
+                                ("freeze-blocks", int, 0), ("seed", int, 42), ("threads", int, 0), ("limit", int, 0),
+                                ("warmup-epochs", float, 1.0), ("input-size", int, 0)):
         p.add_argument(f"--{name}", type=kind, default=default)
+    p.add_argument("--init-from", default="", metavar="DIR",
+                   help="start from this checkpoint's weights instead of ImageNet (fresh schedule)")
     p.set_defaults(func=_train)
 
     p = sub.add_parser("calibrate", help="refit a checkpoint's calibration, metadata fusion, decision rule, "

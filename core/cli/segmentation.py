@@ -125,7 +125,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                "(resumes from the last completed epoch)")
     p.add_argument("--data", required=True, help="HAM10000-format folder (metadata.csv, images/, masks/)")
     p.add_argument("--out", required=True, help="output folder for the checkpoint and training state")
-    p.add_argument("--precision", choices=("bf16", "fp32"), default="bf16")
+    p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto",
+                   help="auto (default): bf16 autocast on CUDA and CPUs with AVX-512 BF16, else fp32")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
     for name, kind, default in (("epochs", int, 12), ("batch-size", int, 16), ("width", int, 192),
                                 ("height", int, 144), ("lr", float, 1e-3), ("seed", int, 42),

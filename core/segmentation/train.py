@@ -27,7 +27,7 @@ from core.segmentation.metrics import dice_iou
 from core.segmentation.model import SegmenterMeta, build_segmenter, save_segmenter
 from core.vision.data import Record, image_path, lesion_split, mask_path, read_metadata
 from core.vision.model import IMAGENET_MEAN, IMAGENET_STD
-from core.vision.train import autocast, finish, pick_device, resume, save_state, warmup_cosine
+from core.vision.train import autocast, finish, pick_device, resume, save_state, training_precision, warmup_cosine
 
 STATE_FILE = "train_state.pt"
 LOG_FILE = "train_log.jsonl"
@@ -45,7 +45,7 @@ class SegmenterTrainConfig:
     weight_decay: float = 1e-4
     warmup_epochs: float = 0.5
     ema_decay: float = 0.998
-    precision: str = "bf16"
+    precision: str = "auto"
     val_fraction: float = 0.2
     seed: int = 42
     device: str = "auto"
@@ -134,6 +134,7 @@ def train_segmenter(cfg: SegmenterTrainConfig) -> Path:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = pick_device(cfg.device)
+    precision = training_precision(cfg.precision, device)
     torch.manual_seed(cfg.seed)
 
     records = read_metadata(cfg.data)
@@ -144,7 +145,7 @@ def train_segmenter(cfg: SegmenterTrainConfig) -> Path:
     train_images, train_masks, train_recs = _load_pairs(cfg.data, train_recs, None)
     val_images, val_masks, val_recs = _load_pairs(cfg.data, val_recs, (cfg.width, cfg.height))
     _log(f"data: {len(train_recs)} train / {len(val_recs)} validation image-mask pairs, decoded in "
-         f"{time.time() - t0:.0f}s; device {device}, {cfg.precision}")
+         f"{time.time() - t0:.0f}s; device {device}, {precision}")
 
     model = build_segmenter(pretrained=True).to(device, memory_format=torch.channels_last)
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True)
@@ -168,7 +169,7 @@ def train_segmenter(cfg: SegmenterTrainConfig) -> Path:
                      for i in order[step * cfg.batch_size:(step + 1) * cfg.batch_size].tolist()]
             x = _normalise(torch.stack([p[0] for p in pairs]), device)
             y = (torch.stack([p[1] for p in pairs]).to(device).float() > 127).float()
-            with autocast(device, cfg.precision):
+            with autocast(device, precision):
                 logits = model(x).float()
             loss = F.binary_cross_entropy_with_logits(logits, y) + soft_dice_loss(logits, y)
             optimizer.zero_grad(set_to_none=True)
@@ -178,8 +179,8 @@ def train_segmenter(cfg: SegmenterTrainConfig) -> Path:
             ema.update_parameters(model)
             running += loss.item()
             bar.set_postfix(loss=f"{running / (step + 1):.3f}", refresh=False)
-        scores = {"model": _val_scores(model, val_images, val_masks, device, cfg.precision),
-                  "ema": _val_scores(ema.module, val_images, val_masks, device, cfg.precision)}
+        scores = {"model": _val_scores(model, val_images, val_masks, device, precision),
+                  "ema": _val_scores(ema.module, val_images, val_masks, device, precision)}
         meta = SegmenterMeta(input_size=(cfg.width, cfg.height), version=f"lite0-fpn-epoch{epoch + 1}",
                              training={"config": asdict(cfg), "epochs_completed": epoch + 1, "weights": "ema"})
         save_segmenter(out, ema.module, meta)
