@@ -42,6 +42,16 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+AUTH_MODES = ("single", "accounts")
+
+
+def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, "").strip().lower() or default
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration. Built once by each entry point (app, command line, benchmarks) with
@@ -70,6 +80,12 @@ class Settings:
     # Knowledge index: empty = embedded Chroma in `chroma_dir`; otherwise the URL of a Chroma server started with
     # `chroma run` (e.g. http://127.0.0.1:8000), shared by several app instances.
     chroma_url: str = ""
+    # "single": one person on their own computer, no sign-in (the default; the server listens on 127.0.0.1 only).
+    # "accounts": everyone signs in with a local account whose role decides what they see (`python -m core users`).
+    auth: str = "single"
+    # Signed-in sessions end after this long unused, and after session_max_hours whatever happens.
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -88,6 +104,9 @@ class Settings:
             database_url=os.environ.get("DERMADESK_DATABASE_URL", base.database_url),
             user_name=os.environ.get("DERMADESK_USER", base.user_name),
             chroma_url=os.environ.get("DERMADESK_CHROMA_URL", base.chroma_url).strip(),
+            auth=_env_choice("DERMADESK_AUTH", base.auth, AUTH_MODES),
+            session_idle_minutes=_env_int("DERMADESK_SESSION_IDLE_MINUTES", base.session_idle_minutes),
+            session_max_hours=_env_int("DERMADESK_SESSION_MAX_HOURS", base.session_max_hours),
         )
 
     # Every piece of runtime state lives below data_dir so it can be backed up or moved as one.

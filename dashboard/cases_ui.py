@@ -37,8 +37,14 @@ def _remember_name() -> None:
 
 
 def current_user() -> str:
-    """The clinician's name from the sidebar (kept across pages, and in the address as ?user= so that a
-    reload or a copied link keeps it); every saved change records it."""
+    """The name every saved change records: in accounts mode the signed-in account; in single-user mode the
+    name typed in the sidebar (kept across pages, and in the address as ?user= so that a reload or a copied
+    link keeps it)."""
+    if resources.settings().auth == "accounts":
+        from dashboard.auth_ui import signed_in_user  # here: auth_ui builds on this module's case_store
+
+        user = signed_in_user()
+        return user.name if user else ""
     if "audit_name" not in st.session_state:
         st.session_state["audit_name"] = (st.query_params.get("user") or resources.settings().user_name).strip()[:120]
     # Widget state is dropped on pages that do not draw the widget; the plain key above survives.

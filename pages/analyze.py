@@ -15,6 +15,10 @@ from core.vision.risk import risk_tier
 from dashboard import components as ui
 from dashboard import resources
 from dashboard.cases_ui import save_as_case_panel
+from core.accounts.roles import Permission
+from dashboard import auth_ui
+
+auth_ui.require(Permission.ANALYSE)
 
 SITES = ["unknown", *BODY_SITES]
 

@@ -24,6 +24,10 @@ from core.reports import clinician_report, patient_summary
 from dashboard import cases_ui
 from dashboard import components as ui
 from dashboard import resources
+from core.accounts.roles import Permission
+from dashboard import auth_ui
+
+auth_ui.require(Permission.CASES)
 
 OTHER = "other"
 STATUS_BADGE = {"open": ":orange-badge[open — awaiting verdict]", "reviewed": ":green-badge[reviewed]",

@@ -11,6 +11,10 @@ from core.vision.imaging import UPLOAD_EXTENSIONS
 from core.triage import LEVELS
 from dashboard import cases_ui
 from dashboard import components as ui
+from core.accounts.roles import Permission
+from dashboard import auth_ui
+
+auth_ui.require(Permission.CASES)
 
 # Words, not emoji: without an emoji font (common on clinic PCs) emoji render as empty boxes.
 URGENCY_MARK = {"emergency": "EMERGENCY", "urgent": "URGENT", "routine": "routine"}

@@ -7,6 +7,10 @@ from core.knowledge.chat import ask
 from core.triage import MAX_TEXT_CHARS
 from dashboard import components as ui
 from dashboard import resources
+from core.accounts.roles import Permission
+from dashboard import auth_ui
+
+auth_ui.require(Permission.CHAT)
 
 st.title("Ask the knowledge base")
 st.info("**Not medical advice.** Answers are quoted from DermaDesk's curated dermatology documents, each with "

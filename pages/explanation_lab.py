@@ -12,6 +12,10 @@ from core.explain.localisation import centre_gaussian, localise
 from core.explain.placement import OFF_LESION_BELOW
 from dashboard import components as ui
 from dashboard import resources
+from core.accounts.roles import Permission
+from dashboard import auth_ui
+
+user = auth_ui.require(Permission.LAB)
 
 DEFAULT_METHODS = ["gradcam", "gradcam++", "eigencam"]
 COLUMNS = 3
@@ -36,7 +40,9 @@ if model is None:
     ui.missing_model_message()
     st.stop()
 
-source = st.radio("Image source", ["Upload an image", "HAM10000 folder"], horizontal=True)
+# Trainees work on the HAM10000 images only; uploads (possibly of patients) are for clinicians and educators.
+sources = ["Upload an image", "HAM10000 folder"] if user.can(Permission.LAB_UPLOAD) else ["HAM10000 folder"]
+source = st.radio("Image source", sources, horizontal=True)
 mask, use_mask = None, False  # use_mask: the HAM10000 hand-drawn mask rather than the segmenter's outline
 if source == "Upload an image":
     upload = st.file_uploader(f"Dermoscopy image ({FORMATS_NAMED})", type=UPLOAD_EXTENSIONS)

@@ -4,6 +4,10 @@ import re
 import streamlit as st
 
 from dashboard import components as ui
+from core.accounts.roles import Permission
+from dashboard import auth_ui
+
+auth_ui.require(Permission.MODEL_CARD)
 
 ui.decision_support_notice()
 preamble, *sections = re.split(r"(?m)^## ", ui.model_card_markdown())

@@ -13,6 +13,10 @@ from core.vision.data import DataError, image_path
 from dashboard import components as ui
 from dashboard import resources
 from dashboard.cases_ui import case_store, current_user
+from core.accounts.roles import Permission
+from dashboard import auth_ui
+
+auth_ui.require(Permission.QUIZ)
 
 QUESTIONS_PER_ROUND = 5
 

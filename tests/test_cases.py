@@ -114,7 +114,7 @@ def test_migrations_from_empty_build_exactly_the_model_schema(store):
     assert {"cases", "case_images", "predictions", "audit_events", "quiz_answers", "alembic_version"} <= tables
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert context.get_current_heads() == ("0005",)
+        assert context.get_current_heads() == ("0006",)
         assert compare_metadata(context, Base.metadata) == []
     # Down to nothing and back up again.
     downgrade(store.engine)

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from core.accounts.roles import ROLES
 from core.triage import LEVELS
 from core.cases.vocabulary import AGREEMENTS, MANAGEMENTS, MAX_NAME_CHARS, STATUSES
 
@@ -176,3 +177,44 @@ class QuizAnswerRow(Base):
     topic: Mapped[str] = mapped_column(String(64))  # knowledge-base area, or the HAM10000 class shown
     question_id: Mapped[str] = mapped_column(String(255))
     correct: Mapped[bool] = mapped_column(Boolean)
+
+
+class UserRow(Base):
+    """A local account. Only the Argon2id hash of the password is kept."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    name: Mapped[str] = mapped_column(String(MAX_NAME_CHARS), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(MAX_NAME_CHARS))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # consecutive, reset by a successful login
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginSessionRow(Base):
+    """A signed-in browser session. Only a SHA-256 of the session token is stored."""
+
+    __tablename__ = "login_sessions"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(ForeignKey("users.name"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AccountEventRow(Base):
+    """The accounts' audit trail: sign-ins, refused sign-ins, and every change an administrator makes."""
+
+    __tablename__ = "account_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(MAX_NAME_CHARS))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(MAX_NAME_CHARS))
+    detail: Mapped[str] = mapped_column(Text, default="")

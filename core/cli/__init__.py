@@ -16,7 +16,7 @@ from core.runtime import configure_torch
 
 # Order here is the order in `--help`.
 COMMAND_MODULES = ("core.cli.classifier", "core.cli.segmentation", "core.cli.explain", "core.cli.triage", "core.cli.knowledge", "core.cli.quiz",
-                   "core.cli.cases")
+                   "core.cli.cases", "core.cli.users")
 
 
 def build_parser() -> argparse.ArgumentParser:
