@@ -60,5 +60,6 @@ else:
     allowed = {name: [page for permission, page in pages if user.can(permission)] for name, pages in sections.items()}
     navigation = st.navigation({name: pages for name, pages in allowed.items() if pages})
     auth_ui.sidebar_account(user)
+    auth_ui.single_user_on_network_warning()
 st.sidebar.caption("DermaDesk · decision support for clinicians, not a diagnostic device.")
 navigation.run()

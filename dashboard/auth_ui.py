@@ -130,6 +130,20 @@ def _first_administrator(repository: Accounts) -> None:
         st.rerun()
 
 
+LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
+
+
+def single_user_on_network_warning() -> None:
+    """Single-user mode has no sign-in: say so on every page when the server listens beyond this computer."""
+    if accounts_mode():
+        return
+    address = str(st.get_option("server.address") or "")  # empty = every interface
+    if address not in LOOPBACK_NAMES:
+        st.warning("**Single-user mode on a network address:** anyone who can reach this server reads and edits "
+                   "every case. Restart it with `DERMADESK_AUTH=accounts` (see docs/DEPLOYMENT.md), or on "
+                   "127.0.0.1 only.", icon=":material/lock_open:")
+
+
 def sidebar_account(user: User) -> None:
     """Who is signed in, with a sign-out button (accounts mode only)."""
     if not accounts_mode():

@@ -274,25 +274,51 @@ if case.verdict is not None:
 
 current = case.verdict
 closed = summary.status == "closed"
+form_key = f"verdict-{case_id}-{base_version}"
+draft_key = f"verdict-draft-{case_id}"
+
+
+def _keep_draft() -> None:
+    """Runs before the page on "Save verdict": a copy of the form, so that a verdict submitted just after the
+    sign-in session ended is filled in again once its author has signed back in, not lost."""
+    st.session_state[draft_key] = {"version": base_version, **{
+        field: st.session_state.get(f"{form_key}-{field}") for field in ("diagnosis", "other", "agreement",
+                                                                         "management", "comment")}}
+
+
+draft = st.session_state.get(draft_key)
+if draft is not None and draft["version"] != base_version:
+    draft = None  # written for an older version of the case
+if draft is not None:
+    st.info("Your verdict below was not saved when you submitted it (your sign-in session had ended). Check it "
+            "and save it again.", icon=":material/edit_note:")
+    current = Verdict(draft["other"] if draft["diagnosis"] == OTHER else (draft["diagnosis"] or ""),
+                      draft["agreement"] or "", draft["management"] or "", draft["comment"] or "")
+    if not current.diagnosis:
+        current = None
 # enter_to_submit=False: Ctrl+Enter in the comment box must not save a verdict half written.
-with st.form(f"verdict-{case_id}-{base_version}", enter_to_submit=False):
+with st.form(form_key, enter_to_submit=False):
     options = [*CLASSES, OTHER]
     known = current is not None and current.diagnosis in CLASSES
     diagnosis = st.selectbox("Diagnosis", options, index=None if current is None else options.index(
         current.diagnosis if known else OTHER), format_func=lambda c: f"{c} — {CLASS_NAMES[c]}" if c in CLASS_NAMES
-        else "Other (type it below)", placeholder="Choose your diagnosis")
-    other = st.text_input("Other diagnosis", value="" if current is None or known else current.diagnosis)
+        else "Other (type it below)", placeholder="Choose your diagnosis", key=f"{form_key}-diagnosis")
+    other = st.text_input("Other diagnosis", value="" if current is None or known else current.diagnosis,
+                          key=f"{form_key}-other")
     agreements = list(AGREEMENTS)
     agreement = st.radio("Agreement with the model", agreements, format_func=AGREEMENTS.get, horizontal=True,
-                         index=None if current is None else agreements.index(current.agreement))
+                         index=None if current is None or current.agreement not in agreements
+                         else agreements.index(current.agreement), key=f"{form_key}-agreement")
     managements = list(MANAGEMENTS)
     management = st.selectbox("Management", managements, format_func=MANAGEMENTS.get, placeholder="Choose",
-                              index=None if current is None else managements.index(current.management))
-    comment = st.text_area("Comment", value="" if current is None else current.comment)
-    submitted = st.form_submit_button("Save verdict", type="primary", disabled=closed)
+                              index=None if current is None or current.management not in managements
+                              else managements.index(current.management), key=f"{form_key}-management")
+    comment = st.text_area("Comment", value="" if current is None else current.comment, key=f"{form_key}-comment")
+    submitted = st.form_submit_button("Save verdict", type="primary", disabled=closed, on_click=_keep_draft)
 if closed:
     st.caption("The case is closed; reopen it to change the verdict.")
 if submitted:
+    st.session_state.pop(draft_key, None)  # this run handles the submission: the copy is not needed
     try:
         verdict = Verdict(other if diagnosis == OTHER else (diagnosis or ""), agreement or "", management or "", comment)
         saved = store.update_verdict(case_id, verdict, base_version, user)

@@ -1,6 +1,7 @@
 """Drive the real app in a real browser (headless Chromium through Selenium).
 
-Used by `scripts/screenshots.py` for the README's screenshots and by tests/test_browser.py.
+Used by `scripts/screenshots.py` for the README's screenshots, by the browser tests and by the load test
+(`scripts/load.py`).
 Needs Debian's `chromium` and `chromium-driver` packages (not installed by `make`).
 """
 from __future__ import annotations
@@ -31,33 +32,43 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextmanager
-def running_app(env_extra: dict | None = None, timeout: float = 120):
-    """Start `streamlit run dashboard/app.py` on a free loopback port; yield its URL; stop it after."""
-    port = free_port()
+def start_app(port: int, env_extra: dict | None = None, timeout: float = 120) -> subprocess.Popen:
+    """Start `streamlit run dashboard/app.py` on 127.0.0.1:`port` and wait until it accepts connections."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env_extra or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
          "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
          "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc
+        except OSError:
+            time.sleep(0.5)
+    stop_app(proc)
+    raise RuntimeError("the Streamlit server did not start")
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    proc.terminate()
     try:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("the Streamlit server did not start")
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+@contextmanager
+def running_app(env_extra: dict | None = None, timeout: float = 120):
+    """Start the app on a free loopback port; yield its URL; stop it after."""
+    port = free_port()
+    proc = start_app(port, env_extra, timeout)
+    try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_app(proc)
 
 
 @contextmanager
@@ -108,3 +119,22 @@ def full_page_screenshot(driver, path: Path, min_height: int = 900) -> None:
     driver.set_window_size(driver.get_window_size()["width"], max(min_height, min(int(height) + 80, 4000)))
     time.sleep(1.5)
     driver.save_screenshot(str(path))
+
+
+def choose(driver, label: str, option: str) -> None:
+    """Pick `option` in the Streamlit selectbox labelled `label` (type to filter, then Enter)."""
+    from selenium.webdriver.common.keys import Keys
+
+    box = wait_for_element(driver, f"[data-testid=stSelectbox]:has(label[aria-label='{label}']) input, "
+                                   f"[data-testid=stSelectbox] input[aria-label*='{label}']")
+    box.click()
+    box.send_keys(option)
+    box.send_keys(Keys.ENTER)
+
+
+def click_button(driver, label: str, timeout: float = 120) -> None:
+    """Click the enabled button whose text is `label`, once it is drawn."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    path = f"//button[normalize-space()='{label}' and not(@disabled)]"
+    WebDriverWait(driver, timeout).until(lambda d: d.find_elements("xpath", path))[0].click()

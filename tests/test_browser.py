@@ -2,7 +2,8 @@
 Skips when Chromium, its driver or Selenium is not installed (Debian: chromium, chromium-driver)."""
 import pytest
 
-from scripts.browser import browser_available, chromium, running_app, upload, wait_for_element, wait_for_text
+from scripts.browser import (browser_available, choose, chromium, click_button, running_app, upload, wait_for_element,
+                             wait_for_text)
 from tests.support import HAM_DIR, requires_ham, requires_model
 
 pytestmark = [requires_model, requires_ham,
@@ -71,24 +72,6 @@ def test_chat_answers_with_a_citation_and_refuses_what_it_does_not_cover(tmp_pat
         assert "I can answer questions about skin lesions" in driver.find_element("tag name", "body").text
 
 
-def _choose(driver, label: str, option: str) -> None:
-    """Pick `option` in the Streamlit selectbox labelled `label` (type to filter, then Enter)."""
-    from selenium.webdriver.common.keys import Keys
-
-    box = wait_for_element(driver, f"[data-testid=stSelectbox]:has(label[aria-label='{label}']) input, "
-                                   f"[data-testid=stSelectbox] input[aria-label*='{label}']")
-    box.click()
-    box.send_keys(option)
-    box.send_keys(Keys.ENTER)
-
-
-def _click_button(driver, label: str, timeout: float = 120) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    path = f"//button[normalize-space()='{label}' and not(@disabled)]"
-    WebDriverWait(driver, timeout).until(lambda d: d.find_elements("xpath", path))[0].click()
-
-
 def test_clinician_path_upload_save_open_case_record_verdict_and_report(tmp_path):
     """The clinician's main path in a real browser: upload, save as a case, open it, record a verdict, and the
     clinician report is offered."""
@@ -99,15 +82,15 @@ def test_clinician_path_upload_save_open_case_record_verdict_and_report(tmp_path
         wait_for_text(driver, "Decision support, not a diagnosis")
         upload(driver, HAM_DIR / "images" / "ISIC_0024306.jpg")
         wait_for_text(driver, "Suggested class")
-        _click_button(driver, "Save as case")
+        click_button(driver, "Save as case")
         wait_for_text(driver, "Saved as case #1")
         click_text(driver, "Open case #1")
         wait_for_text(driver, "Case #1 · lesion")
         wait_for_text(driver, "Clinician verdict")
-        _choose(driver, "Diagnosis", "nv")
+        choose(driver, "Diagnosis", "nv")
         click_text(driver, "Agrees with the model")
-        _choose(driver, "Management", "Reassure")
-        _click_button(driver, "Save verdict")
+        choose(driver, "Management", "Reassure")
+        click_button(driver, "Save verdict")
         wait_for_text(driver, "Verdict saved (version 2)")
         wait_for_text(driver, "Clinician report (PDF)")
         driver.get(f"{url}/case_queue?user=Dr%20Browser")

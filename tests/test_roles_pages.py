@@ -217,3 +217,63 @@ def test_administrators_manage_accounts_on_the_users_page(accounts):
     [disable] = [b for b in at.button if b.label == "Disable / enable"]
     disable.click().run()
     assert any("only active administrator" in e.value for e in at.error)
+
+
+def test_single_user_mode_on_a_network_address_says_anyone_can_edit_every_case(tmp_data_dir):
+    from streamlit import config
+
+    at = AppTest.from_file(str(PAGES.parent / "dashboard" / "app.py"), default_timeout=180)
+    before = config.get_option("server.address")
+    try:
+        config.set_option("server.address", "0.0.0.0")
+        at.run()
+        assert any("Single-user mode on a network address" in w.value for w in at.warning)
+        config.set_option("server.address", "127.0.0.1")
+        at.run()
+        assert not any("Single-user mode" in w.value for w in at.warning)
+    finally:
+        config.set_option("server.address", before)
+
+
+def test_a_verdict_submitted_after_the_session_ended_is_kept_for_after_signing_in(accounts, case_store):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from core.accounts import accounts as accounts_module
+    from core.cases.schema import LoginSessionRow
+
+    saved = case_store.create_case(sample_case(5, prediction=make_prediction("mel")), actor="Dr Seed")
+    at = _signed_in(accounts, "clinician1")
+    at.query_params["case"] = str(saved.id)
+    at.switch_page(str(PAGES / "case.py")).run()
+    [diagnosis] = [s for s in at.selectbox if s.label == "Diagnosis"]
+    diagnosis.select("mel")
+    [agreement] = [r for r in at.radio if r.label == "Agreement with the model"]
+    agreement.set_value("agree")
+    [management] = [s for s in at.selectbox if s.label == "Management"]
+    management.select("excise")
+    [comment] = [t for t in at.text_area if t.label == "Comment"]
+    comment.input("Asymmetric, three colours, regression structures; excise with 2 mm margins.")
+    with case_store.engine.begin() as c:  # the clinician left the form for longer than the idle limit
+        c.execute(update(LoginSessionRow).values(last_seen=accounts_module._now() - timedelta(hours=1)))
+    [save] = [b for b in at.button if b.label == "Save verdict"]
+    save.click().run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["Sign in to DermaDesk"]
+    assert case_store.get_case(saved.id).verdict is None
+    name, password = at.text_input
+    name.input("clinician1")
+    password.input(PASSWORD)
+    at.button[0].click().run()
+    at.switch_page(str(PAGES / "case.py")).run()
+    assert not at.exception, at.exception
+    assert any("was not saved when you submitted it" in i.value for i in at.info)
+    [comment] = [t for t in at.text_area if t.label == "Comment"]
+    assert comment.value.startswith("Asymmetric, three colours")
+    [save] = [b for b in at.button if b.label == "Save verdict"]
+    save.click().run()
+    case = case_store.get_case(saved.id)
+    assert case.verdict == Verdict("mel", "agree", "excise",
+                                   "Asymmetric, three colours, regression structures; excise with 2 mm margins.")
+    assert case.verdict_by == "clinician1"
