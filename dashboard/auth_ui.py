@@ -94,14 +94,22 @@ def sign_in_page() -> None:
         password = st.text_input("Password", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        try:
-            _, token = repository.sign_in(name, password)
-        except (AccountError, CaseStoreError) as exc:
-            st.error(str(exc))
-            return
-        st.session_state[TOKEN_KEY] = token
-        st.rerun()
+        _sign_in(repository, name, password)
     st.caption("No account? Ask your DermaDesk administrator.")
+
+
+def _sign_in(repository: Accounts, name: str, password: str, *, create_first_admin: bool = False) -> None:
+    """Sign in (after creating the first administrator, on first run) and redraw as that user; a refusal is
+    shown in words."""
+    try:
+        if create_first_admin:
+            repository.add_first_admin(name, password)
+        _, token = repository.sign_in(name, password)
+    except (AccountError, CaseStoreError) as exc:
+        st.error(str(exc))
+        return
+    st.session_state[TOKEN_KEY] = token
+    st.rerun()
 
 
 def _first_administrator(repository: Accounts) -> None:
@@ -120,14 +128,7 @@ def _first_administrator(repository: Accounts) -> None:
         if password != again:
             st.error("The two passwords differ; nothing was created.")
             return
-        try:
-            repository.add_first_admin(name, password)
-            _, token = repository.sign_in(name, password)
-        except (AccountError, CaseStoreError) as exc:
-            st.error(str(exc))
-            return
-        st.session_state[TOKEN_KEY] = token
-        st.rerun()
+        _sign_in(repository, name, password, create_first_admin=True)
 
 
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}

@@ -58,6 +58,19 @@ def _not_served(at: AppTest, page: str) -> bool:
     return False
 
 
+def _fill_verdict(at: AppTest, diagnosis: str, agreement: str, management: str, comment: str | None = None) -> None:
+    """Fill the case page's verdict form (not submitted)."""
+    [box] = [s for s in at.selectbox if s.label == "Diagnosis"]
+    box.select(diagnosis)
+    [radio] = [r for r in at.radio if r.label == "Agreement with the model"]
+    radio.set_value(agreement)
+    [box] = [s for s in at.selectbox if s.label == "Management"]
+    box.select(management)
+    if comment is not None:
+        [area] = [t for t in at.text_area if t.label == "Comment"]
+        area.input(comment)
+
+
 def _texts(at: AppTest) -> str:
     return "\n".join(str(e.value) for kind in ("title", "markdown", "error", "warning", "info", "success", "subheader")
                      for e in getattr(at, kind))
@@ -151,12 +164,7 @@ def test_the_case_audit_trail_records_the_signed_in_clinician(accounts, case_sto
     at.switch_page(str(PAGES / "case.py")).run()
     assert not at.exception, at.exception
     assert not [t for t in at.sidebar.text_input if t.label.startswith("Your name")]  # no free-text name
-    [diagnosis] = [s for s in at.selectbox if s.label == "Diagnosis"]
-    diagnosis.select("bcc")
-    [agreement] = [r for r in at.radio if r.label == "Agreement with the model"]
-    agreement.set_value("agree")
-    [management] = [s for s in at.selectbox if s.label == "Management"]
-    management.select("refer")
+    _fill_verdict(at, "bcc", "agree", "refer")
     [save] = [b for b in at.button if b.label == "Save verdict"]
     save.click().run()
     assert not at.exception, at.exception
@@ -247,14 +255,8 @@ def test_a_verdict_submitted_after_the_session_ended_is_kept_for_after_signing_i
     at = _signed_in(accounts, "clinician1")
     at.query_params["case"] = str(saved.id)
     at.switch_page(str(PAGES / "case.py")).run()
-    [diagnosis] = [s for s in at.selectbox if s.label == "Diagnosis"]
-    diagnosis.select("mel")
-    [agreement] = [r for r in at.radio if r.label == "Agreement with the model"]
-    agreement.set_value("agree")
-    [management] = [s for s in at.selectbox if s.label == "Management"]
-    management.select("excise")
-    [comment] = [t for t in at.text_area if t.label == "Comment"]
-    comment.input("Asymmetric, three colours, regression structures; excise with 2 mm margins.")
+    _fill_verdict(at, "mel", "agree", "excise",
+                  "Asymmetric, three colours, regression structures; excise with 2 mm margins.")
     with case_store.engine.begin() as c:  # the clinician left the form for longer than the idle limit
         c.execute(update(LoginSessionRow).values(last_seen=accounts_module._now() - timedelta(hours=1)))
     [save] = [b for b in at.button if b.label == "Save verdict"]

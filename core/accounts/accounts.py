@@ -78,6 +78,14 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _checked_password(password: str, name: str) -> str:
+    try:
+        check_password_rule(password, name)
+    except PasswordRuleError as exc:
+        raise AccountError(str(exc)) from None
+    return password
+
+
 def _check_role(role: str) -> str:
     if role not in ROLES:
         raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
@@ -97,44 +105,27 @@ class Accounts:
         return self.store.run(lambda s: s.scalar(select(func.count()).select_from(UserRow)), write=False)
 
     def add(self, name: str, role: str, password: str, actor: str) -> Account:
-        name, actor = self._name(name), check_actor(actor)
         _check_role(role)
-        try:
-            check_password_rule(password, name)
-        except PasswordRuleError as exc:
-            raise AccountError(str(exc)) from None
-        password_hash = hash_password(password)
+        return self._create(self._name(name), role, password, check_actor(actor), "add", first_run=False)
+
+    def add_first_admin(self, name: str, password: str) -> Account:
+        """The first-run set-up: an administrator account, refused once any account exists."""
+        name = self._name(name)
+        return self._create(name, "admin", password, name, "first_admin", first_run=True)
+
+    def _create(self, name: str, role: str, password: str, actor: str, action: str, *, first_run: bool) -> Account:
+        password_hash = hash_password(_checked_password(password, name))
         now = _now()
 
         def work(session) -> Account:
+            if first_run and session.scalar(select(func.count()).select_from(UserRow)):
+                raise AccountError("An account already exists; sign in, or ask an administrator for one.")
             if session.get(UserRow, name) is not None:
                 raise AccountError(f"An account named {name!r} already exists.")
             row = UserRow(name=name, role=role, password_hash=password_hash, created_at=now, created_by=actor,
                           disabled=False, failed_logins=0)
             session.add(row)
-            session.add(AccountEventRow(at=now, actor=actor, action="add", target=name, detail=f"role {role}"))
-            session.flush()
-            return _account(row)
-
-        return self.store.run(work, write=True)
-
-    def add_first_admin(self, name: str, password: str) -> Account:
-        """The first-run set-up: an administrator account, refused once any account exists."""
-        name = self._name(name)
-        try:
-            check_password_rule(password, name)
-        except PasswordRuleError as exc:
-            raise AccountError(str(exc)) from None
-        password_hash = hash_password(password)
-        now = _now()
-
-        def work(session) -> Account:
-            if session.scalar(select(func.count()).select_from(UserRow)):
-                raise AccountError("An account already exists; sign in, or ask an administrator for one.")
-            row = UserRow(name=name, role="admin", password_hash=password_hash, created_at=now, created_by=name,
-                          disabled=False, failed_logins=0)
-            session.add(row)
-            session.add(AccountEventRow(at=now, actor=name, action="first_admin", target=name, detail="role admin"))
+            session.add(AccountEventRow(at=now, actor=actor, action=action, target=name, detail=f"role {role}"))
             session.flush()
             return _account(row)
 
@@ -149,11 +140,7 @@ class Accounts:
         return self._change(name, actor, "set_role", f"role {role}", role=role)
 
     def set_password(self, name: str, password: str, actor: str) -> Account:
-        try:
-            check_password_rule(password, name)
-        except PasswordRuleError as exc:
-            raise AccountError(str(exc)) from None
-        return self._change(name, actor, "set_password", "", password_hash=hash_password(password),
+        return self._change(name, actor, "set_password", "", password_hash=hash_password(_checked_password(password, name)),
                             failed_logins=0, locked_until=None, end_sessions=True)
 
     def set_disabled(self, name: str, disabled: bool, actor: str) -> Account:
