@@ -1,6 +1,7 @@
 """One forward pass per analysis: class activation maps from the pass equal the library's Grad-CAM, bf16
 stays within tolerance of fp32, batches equal single images, and the CLI's analyse = predict + explain."""
 import csv
+import dataclasses
 import os
 import subprocess
 import sys
@@ -74,7 +75,12 @@ def test_a_batch_gives_the_same_analyses_as_one_image_at_a_time(fp32):
     single = [analyse(image, fp32, Settings(), heatmaps=HeatmapRequest(top=2)) for _, image in images]
     batched = [a for _, a in analyse_many(images, fp32, heatmaps=HeatmapRequest(top=2), batch_size=3)]
     for a, b in zip(single, batched):
-        assert a.prediction == b.prediction
+        # Equal up to float rounding: on AVX2-only CPUs oneDNN blocks a batch of 3 differently from a batch of 1,
+        # which moved probabilities by ~1e-17 (seen 2026-12-02); on AVX-512 machines they were bitwise equal.
+        pa, pb = a.prediction, b.prediction
+        assert pa.probabilities.keys() == pb.probabilities.keys()
+        np.testing.assert_allclose(list(pa.probabilities.values()), list(pb.probabilities.values()), rtol=0, atol=1e-9)
+        assert dataclasses.replace(pa, probabilities=pb.probabilities) == pb
         assert [h.target for h in a.heatmaps] == [h.target for h in b.heatmaps]
         for x, y in zip(a.heatmaps, b.heatmaps):
             np.testing.assert_allclose(x.heatmap, y.heatmap, atol=1e-6)
