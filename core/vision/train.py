@@ -156,6 +156,15 @@ def train(cfg: TrainConfig) -> Path:
          f"({len({r.lesion_id for r in train_recs})} / {len({r.lesion_id for r in val_recs})} lesions); "
          f"device {device}, {precision}")
 
+    # The model first: a wrong --init-from stops the run before minutes of image decoding.
+    model = build_model(cfg.backbone, len(CLASSES), pretrained=not cfg.init_from)
+    if cfg.init_from:
+        start, start_meta = load_checkpoint(cfg.init_from)
+        if start_meta.backbone != cfg.backbone or list(start_meta.classes) != list(CLASSES):
+            raise SystemExit(f"{cfg.init_from} holds a {start_meta.backbone} model for {start_meta.classes}; "
+                             f"it cannot start a {cfg.backbone} run for {list(CLASSES)}.")
+        model.load_state_dict(start.state_dict())
+        _log(f"starting from the weights of {cfg.init_from} ({start_meta.version})")
     input_size = cfg.input_size or BACKBONES[cfg.backbone].input_size
     t0 = time.time()
     train_images = load_images(cfg.data, train_recs)
@@ -165,14 +174,6 @@ def train(cfg: TrainConfig) -> Path:
     y_train = np.array([r.label for r in train_recs])
     y_val = np.array([r.label for r in val_recs])
 
-    model = build_model(cfg.backbone, len(CLASSES), pretrained=not cfg.init_from)
-    if cfg.init_from:
-        start, start_meta = load_checkpoint(cfg.init_from)
-        if start_meta.backbone != cfg.backbone or list(start_meta.classes) != list(CLASSES):
-            raise SystemExit(f"{cfg.init_from} holds a {start_meta.backbone} model for {start_meta.classes}; "
-                             f"it cannot start a {cfg.backbone} run for {list(CLASSES)}.")
-        model.load_state_dict(start.state_dict())
-        _log(f"starting from the weights of {cfg.init_from} ({start_meta.version})")
     frozen = model.body.frozen_prefix(cfg.freeze_blocks) if cfg.freeze_blocks else []
     for module in frozen:
         for p in module.parameters():
