@@ -117,3 +117,27 @@ def test_images_sharing_a_stem_get_distinct_ids_rows_and_heatmaps(tmp_path):
     assert ids == ["x.jpg", "x.png", "x.png~2", "y"]  # y.jpg given twice is analysed once
     assert sorted(p.stem for p in heatmaps.glob("*.npy")) == sorted(ids)
     assert result.stderr.count("shares its name") == 3
+
+
+@requires_ham
+def test_train_refuses_an_init_from_folder_without_a_checkpoint_before_decoding(tmp_path):
+    result = run_core("train", "--data", str(HAM_DIR), "--out", str(tmp_path / "run"), "--init-from",
+                      str(tmp_path / "nothing-here"), "--limit", "40", "--epochs", "1")
+    assert result.returncode == 2 and "No trained model in" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and "decoded images" not in result.stderr
+
+
+@requires_model
+@requires_ham
+def test_train_from_a_checkpoint_records_where_it_started(tmp_path):
+    import json
+
+    out = tmp_path / "run"
+    result = run_core("train", "--data", str(HAM_DIR), "--out", str(out), "--init-from", str(ROOT / "models" /
+                      "dermadesk-classifier"), "--limit", "120", "--epochs", "1", "--batch-size", "16",
+                      "--input-size", "192", "--precision", "fp32")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "starting from the weights of" in result.stderr
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["input_size"] == 192
+    assert meta["training"]["config"]["init_from"].endswith("dermadesk-classifier")
