@@ -11,7 +11,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
-	$(PY) -c "import torch, torchvision, streamlit, pytorch_grad_cam, chromadb, sentence_transformers, simplejpeg, cv2"
+	$(PY) -c "import torch, torchvision, streamlit, pytorch_grad_cam, chromadb, sentence_transformers, simplejpeg, cv2, argon2"
 	touch $(STAMP)
 
 install: $(STAMP)
