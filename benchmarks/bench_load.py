@@ -2,7 +2,7 @@
 record a verdict), writer processes on the same store, and a SIGKILL of the server part-way through.
 Prints the page times and what was lost (it must be nothing). Needs Chromium and chromedriver.
 
-    python benchmarks/bench_load.py [--sessions 4] [--rounds 3] [--writers 2] [--writer-cases 30] [--kill-after 90]
+    python benchmarks/bench_load.py [--sessions 4] [--rounds 3] [--writers 2] [--writer-cases 30] [--kill-after 300]
 """
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--writers", type=int, default=2)
     parser.add_argument("--writer-cases", type=int, default=30)
-    parser.add_argument("--kill-after", type=float, default=90.0, help="seconds after the start")
+    parser.add_argument("--kill-after", type=float, default=300.0,
+                        help="kill the server this long after the start if no browser has saved a case by then")
     args = parser.parse_args()
     if not browser_available():
         print("needs chromium, chromedriver and selenium (Debian: chromium chromium-driver)", file=sys.stderr)

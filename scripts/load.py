@@ -3,7 +3,8 @@ tests/test_load.py).
 
 N headless-Chromium sessions each repeat the clinician's path (upload an image, wait for the result, save it
 as a case, open the case, record a verdict) while writer processes create cases directly in the same store;
-part-way through, the server is killed with SIGKILL and started again. A case or verdict counts as
+just after the first case saved from a browser (the other sessions are then saving theirs), the server is
+killed with SIGKILL and started again. A case or verdict counts as
 acknowledged only when the page (or the writer's call) said it was saved. Afterwards `python -m core cases
 check` must report the store intact, and every acknowledged case and verdict must be present and complete.
 """
@@ -66,8 +67,9 @@ class LoadReport:
         return out
 
 
-def _writer(data_dir: str, count: int, seed: int, acks) -> None:
-    """A process that creates `count` cases through the store, reporting each id once create_case returned."""
+def _writer(data_dir: str, count: int, seed: int, acks, pause_s: float) -> None:
+    """A process that creates `count` cases through the store, `pause_s` apart, reporting each id once
+    create_case returned."""
     import numpy as np
     from PIL import Image
 
@@ -89,6 +91,7 @@ def _writer(data_dir: str, count: int, seed: int, acks) -> None:
                                                     source_name=f"writer{seed}-{i}.png", source_format="PNG"),
                                             actor=f"writer {seed}")
                 acks.put(summary.id)
+                time.sleep(pause_s)
                 break
             except Exception:  # noqa: BLE001  (busy database: try again a moment later)
                 time.sleep(0.2 * (attempt + 1))
@@ -100,8 +103,9 @@ def _session(index: int, url: str, image: Path, rounds: int, report: LoadReport,
     from selenium.common.exceptions import WebDriverException
 
     name = f"Load {index}"
+    completed = 0
     with chromium() as driver:
-        for _ in range(rounds):
+        while completed < rounds:  # a round cut short by the kill is done again
             if time.time() > deadline:
                 return
             case_id, step = None, "open the analysis page"
@@ -132,6 +136,7 @@ def _session(index: int, url: str, image: Path, rounds: int, report: LoadReport,
                     report.browser_verdicts[case_id] = name
                     for step, seconds in zip(STEPS, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
                         report.step_seconds[step].append(seconds)
+                completed += 1
             except (WebDriverException, AttributeError) as exc:  # the server was killed under this round
                 with lock:
                     report.interrupted_rounds += 1
@@ -141,7 +146,10 @@ def _session(index: int, url: str, image: Path, rounds: int, report: LoadReport,
 
 
 def run_load(image: Path, data_dir: Path, sessions: int = 4, rounds: int = 2, writers: int = 2,
-             writer_cases: int = 20, kill_after_s: float = 60.0, limit_s: float = 900.0) -> LoadReport:
+             writer_cases: int = 20, writer_pause_s: float = 5.0, kill_after_s: float = 60.0,
+             limit_s: float = 900.0) -> LoadReport:
+    """`rounds` completed rounds per session (a round cut short is done again); the server is killed once, just
+    after the first case a browser saved, or `kill_after_s` after the start if none was saved by then."""
     report = LoadReport(sessions=sessions, writers=writers)
     env = {"DERMADESK_DATA_DIR": str(data_dir), "DERMADESK_AUTH": "single"}
     port = free_port()
@@ -151,7 +159,8 @@ def run_load(image: Path, data_dir: Path, sessions: int = 4, rounds: int = 2, wr
     lock = threading.Lock()
     context = multiprocessing.get_context("spawn")
     acks = context.Queue()
-    writer_procs = [context.Process(target=_writer, args=(str(data_dir), writer_cases, seed, acks))
+    writer_procs = [context.Process(target=_writer, args=(str(data_dir), writer_cases, seed, acks,
+                                                                        writer_pause_s))
                     for seed in range(writers)]
     threads = [threading.Thread(target=_session, args=(i, base, image, rounds, report, lock,
                                                        started + limit_s), daemon=True)
@@ -160,7 +169,9 @@ def run_load(image: Path, data_dir: Path, sessions: int = 4, rounds: int = 2, wr
         worker.start()
 
     def kill_and_restart() -> None:
-        time.sleep(kill_after_s)
+        # Right after the first case saved from a browser: the other sessions are then saving theirs.
+        while not report.browser_cases and time.time() < started + kill_after_s:
+            time.sleep(0.2)
         server["proc"].kill()  # SIGKILL: no clean-up, whatever was being written is cut off
         server["proc"].wait(10)
         report.server_kills += 1

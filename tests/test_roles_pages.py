@@ -33,8 +33,11 @@ PAGE_TITLES = {"analyze.py": "Analyze a lesion image", "case_queue.py": "Case qu
 
 
 @pytest.fixture
-def accounts(case_store, monkeypatch):
+def accounts(case_store, monkeypatch, mini_kb_dir):
     monkeypatch.setenv("DERMADESK_AUTH", "accounts")
+    # The chat page (a trainee's first page) indexes the knowledge base into this test's fresh data folder:
+    # the four-document test base takes seconds where the real one takes minutes on two cores.
+    monkeypatch.setenv("DERMADESK_KB_DIR", str(mini_kb_dir))
     repository = Accounts(case_store)
     repository.add("boss", "admin", PASSWORD, "setup")
     for role in ("clinician", "educator", "trainee"):
