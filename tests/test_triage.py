@@ -598,3 +598,42 @@ def test_wordings_found_with_tuning_set_2(text, feature, level):
         assert feature in {f for f, _, _ in raw_hits(text)}
     if level is not None:
         assert assess(text, semantic=False).level == level, assess(text, semantic=False).findings
+
+
+# Wordings that tuning set 4 showed were missed or over-read; each written here in other words than the set's.
+TUNING_4_WORDINGS = [
+    # observations and lay physiology
+    ("Kidney transplant on tacrolimus, shingles-like chickenpox all over, now RR 28 and sats 89% on air.", "emergency"),
+    ("the graze on my knee looks infected now, im breathing so fast and i havent weed since breakfast",
+     "emergency"),
+    ("the leg wound is infected and im shaking cant sleep my watch says pulse 135", "emergency"),
+    ("In recovery after antibiotics at induction: flushing, urticaria, BP 62 systolic.", "emergency"),
+    ("Bronchospasm and widespread hives minutes after the contrast injection.", "emergency"),
+    ("His lips puffed up after the peanut biscuit and he is struggling to get his breath.", "emergency"),
+    ("5/52 old, T 38.1, red spreading skin around the umbilical stump.", "emergency"),
+    ("Man found lying outside overnight at -8C, toes grey, hard and numb, blisters forming.", "emergency"),
+    ("4yo with little purple spots on her shins that don't go away, no temperature taken yet.", "emergency"),
+    # suspected cancer in shorthand and reports
+    ("?MM R calf, grown 5->9mm over 3/12, two colours.", "urgent"),
+    ("Weighted 7PC = 4 on the left shoulder lesion.", "urgent"),
+    ("The teledermatology report says the mole is suspicious for melanoma and advises urgent referral.", "urgent"),
+    ("MM excised 2020; now two new papules beside the scar and a palpable axillary node.", "urgent"),
+    # alarming words that are not about a current patient
+    ("Caller: 'I read that a rash which does not blanch can mean meningitis - is that right?' Children well.",
+     "routine"),
+    ("A boy in another class has meningitis, the school sent a letter; my son is well with no rash.", "routine"),
+    ("random question but what would happen if someones throat swelled up after a wasp sting? for a school project",
+     "routine"),
+    ("My 5yo had a temperature for a day but that's gone now, the chickenpox spots are crusting and not red.",
+     "routine"),
+    ("My 2yo has a pink blotchy rash on his tummy and back after a cold, it fades under a glass, no fever.", "routine"),
+    # a resolved sign does not take the current ones with it, and a colour change is not an ending
+    ("2yo with purple spots on both legs that do not fade, temp yesterday now gone.", "emergency"),
+    ("The mole has gone black at one edge and grown since spring.", "urgent"),
+]
+
+
+@pytest.mark.parametrize("text, level", TUNING_4_WORDINGS)
+def test_wordings_found_with_tuning_set_4(text, level):
+    result = assess(text, semantic=False)
+    assert result.level == level, (result.findings, result.set_aside)

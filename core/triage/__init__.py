@@ -95,6 +95,8 @@ def _current_hits(text: str, raw: list[tuple[str, int, int]], context: TextConte
             reason = "educational question, no patient described"
         elif context.negated(start, end):
             reason = "negated"
+        elif kind != "context" and context.general_claim(start, end):
+            reason = "something read or heard in general, not about a patient"
         elif kind == "presenting" and context.past(start, end):
             reason = "resolved or past history"
         elif kind == "name" and (context.past(start, end) or context.name_not_current(start, end)):

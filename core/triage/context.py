@@ -13,7 +13,7 @@ _NEGATION_BREAK = re.compile(
     r"[;:]|\s[-–—]+\s|\(|\)|\b(?:but|however|although|though|yet|except|apart from|aside from|whereas|while|now|since then|then|which)\b",
     re.IGNORECASE)
 _HISTORY_BREAK = re.compile(  # "now" starts a new clause unless it reports that the problem has gone ("now settled")
-    r";|\b(?:but|however|although|though|yet|whereas|now(?!\s+(?:fully\s+|completely\s+)?(?:settled|resolved|subsided|recovered))|since then|currently|presently|today|recently)\b", re.IGNORECASE)
+    r";|\b(?:but|however|although|though|yet|whereas|now(?!\s+(?:fully\s+|completely\s+)?(?:settled|resolved|subsided|recovered|gone))|since then|currently|presently|today|recently)\b", re.IGNORECASE)
 _NEGATION_CUE = re.compile(
     r"\b(?:no|not|nil|without|denies|denied|deny|denying|never|none|nothing|neither|nor|free of|negative for|ruled out|stopped"
     r"|dont|doesnt|didnt|isnt|wasnt|hasnt|havent|wont|cant|cannot)\b|n't\b",
@@ -41,19 +41,29 @@ _VERB_NEGATION = re.compile(r"^(?:not|dont|doesnt|didnt|isnt|wasnt|hasnt|havent|
 _LIST_VERB_AFTER = re.compile(
     r"\s*(?:\w+\s+)?(?:have|has|had|got|get|getting|feel|felt|feeling|report\w*|complain\w*|show\w*|notice\w*|see|seen|"
     r"seem\w*|look\w*|experienc\w*|suffer\w*|any|a|an)\b", re.IGNORECASE)
-_CLAUSE_JOIN = re.compile(r",|\band\s+(?=(?:it|it's|its|he|she|they|i|we|the|his|her|my|now|then|today|since)\b)",
+# Run-on text has no commas: a new subject with its verb ("... can't catch it my watch says 130") ends the clause too.
+_CLAUSE_JOIN = re.compile(r",|\band\s+(?=(?:it|it's|its|he|she|they|i|we|the|his|her|my|now|then|today|since)\b)"
+                          r"|\b(?:my|his|her|their|our)\s+\w+\s+(?=(?:says|said|shows|showed|reads|read|is|was|went)\b)",
                           re.IGNORECASE)
 _HISTORY_MARKER = re.compile(
     r"\bin (?:19|20)\d\d\b|\b(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|several|many|some)\s+(?:years?|yrs?|decades?)\s+ago\b"
     r"|\bas an? (?:child|kid|baby|teenager|teen|toddler|student)\b|\bin (?:my|his|her|their) (?:childhood|teens|twenties|youth)\b"
     r"|\bwhen (?:i|he|she|they) (?:was|were) (?:young|little|a child|a baby|\d+)\b"
     r"|\b(?:now\s+)?(?:fully |completely )?(?:recovered|resolved)\b|\bfull recovery\b|\bfollow[- ]?ups?\s+(?:were\s+|have been\s+|all\s+)?clear\b"
-    r"|\bclear since\b|\bdischarged\b|\bin remission\b|\bno recurrence\b"
+    r"|\bclear since\b|\bdischarged\b|\bin remission\b|\bno recurrence\b|\b(?:had|was|were)\s+(?:\w+\s+){0,3}?last year\b"
     r"|\bleft\s+(?:\w+\s+)?(?:scarring|scars)\b|\btreated for\b|\bexcised\b|\bat (?:the )?age (?:of )?\d+\b"
     r"|\b(?:years|a while|long) (?:back|ago)\b|\bin the past\b|\bdied\b|\bpassed away\b",
     re.IGNORECASE)
 # "Settled" and "subsided" look back: they end the problem named before them in the clause, not what follows.
-_SETTLED_MARKER = re.compile(r"\b(?:now\s+|has\s+|have\s+|had\s+|all\s+)*(?:settled|subsided)\b", re.IGNORECASE)
+# So does "gone" closing a clause ("had a temp but that's gone now"); "gone navy" or "gone black" is a change, not an end.
+_SETTLED_MARKER = re.compile(
+    r"\b(?:now\s+|has\s+|have\s+|had\s+|all\s+)*(?:settled|subsided)\b"
+    r"|\b(?:now\s+gone|(?:that's|thats|it's|its|that has|it has|which has|has|have|had)\s+(?:now\s+|all\s+)?gone(?:\s+away)?(?:\s+now)?)"
+    r"(?=\s*(?:[,.;!)]|$|and\b|but\b))", re.IGNORECASE)
+# "... a temp for two days but that's gone now": the next clause ends the problem of this one.
+_SETTLED_NEXT_CLAUSE = re.compile(
+    r"\W*(?:but|however)\s+(?:that|it|which|this|they|those)(?:'s|s|\s+has|\s+have|\s+is|\s+are)?\s+(?:now\s+|all\s+)?"
+    r"(?:gone|settled|subsided|resolved|better)\b", re.IGNORECASE)
 # "History of", "previous", "PMH" qualify only the phrase that follows them (up to the next comma or "and").
 _HISTORY_PREFIX = re.compile(
     r"\b(?:history of|hx(?: of)?|h/o|pmh\w*|previous(?:ly)?|prior|past (?:history|episode)s?(?: of)?)\b[^,;.\n]{0,60}",
@@ -69,10 +79,16 @@ _NAME_NOT_CURRENT = re.compile(
     r"\b(?:known|history|hx|h/o|previous\w*|prior|past|risk\w*|prone|vaccin\w*|jabs?|immuni[sz]\w*|prevent\w*|protect\w*|"
     r"avoid\w*|epi-?pens?|adrenaline pens?|auto-?injectors?|leaflets?|information|awareness|allergies|allergic to|outbreak|"
     r"essay|article|talk|project|assignment|questions?|asking|wonder\w*|curious|read|reading|heard|protocol|guidelines?|poster|"
-    r"friend|neighbou?r|colleague|cousin|someone|somebody|last (?:year|month|winter|summer|spring|autumn))\b", re.IGNORECASE)
+    r"friend|neighbou?r|colleague|cousin|someone|somebody|last (?:year|month|winter|summer|spring|autumn)|"
+    r"letter|classmates?|(?:another|other)\s+(?:child|children|kid|kids|pupil|pupils|boy|girl)|a child in)\b", re.IGNORECASE)
+# What the writer read or heard in general ("I read that a non-blanching rash can mean meningitis") is not a
+# finding in anyone: the clause after "read/heard ... that" when it speaks of what something can mean or be.
+_GENERAL_CLAIM = re.compile(
+    r"\b(?:read|heard|seen|saw|learn(?:ed|t)|(?:was|were|been) told)\s+(?:\w+\s+){0,3}?that\b[^.?!;\n]{0,120}?"
+    r"\b(?:can|could|may|might|means?|is a sign|are a sign|signs? of|is linked|are linked)\b[^.?!;\n]{0,80}", re.IGNORECASE)
 # A diagnosis named on its own escalates only when framed as a current suspicion or problem.
 _NAME_FRAME_BEFORE = re.compile(
-    r"(?:\?|\b(?:query|suspect\w*|possible|possibly|probable|probably|likely|think|thinks|thought|could|might|may|maybe|"
+    r"(?:\?|\b(?:query|suspect\w*|suspicious|concerning|worrying|possible|possibly|probable|probably|likely|think|thinks|thought|could|might|may|maybe|"
     r"looks like|look like|signs of|developing|developed|has|have|got|with|diagnosed|treating|treated as|admitted|"
     r"r/o|rule out|exclude|dd?x|diagnos\w*|impression|c/w|consistent with|in keeping with|having|going into|into))\W*(?:\w+\W+){0,5}\w*$",
     re.IGNORECASE)
@@ -92,7 +108,8 @@ _QUESTION_START = re.compile(
 _EDUCATIONAL_CUE = re.compile(
     r"\b(?:teaching|revision|revise|exams|(?:my|an|the|upcoming|final|board|written|osce|mrcp)\s+exam(?!\w|\s+(?:shows?|showed|reveals?|revealed|finding))|"
     r"exam\s+(?:question|revision|prep\w*|practice)|osce|quiz|lecture|tutorial|for (?:my\s+)?students|textbook|in general|essay|article|"
-    r"assignment|presentation|poster|blog|"
+    r"assignment|presentation|poster|blog|(?:school|science|biology)\s+project|project for|homework|hypothetical\w*|"
+    r"what (?:would|will) happen if|what if|"
     r"is characteri[sz]ed by|is defined as|refers to|differential (?:diagnosis\s+)?(?:for|of))\b", re.IGNORECASE)
 _PATIENT_ANCHOR = re.compile(
     r"\bmy\b(?!\s+(?:exams?|osces?|finals|boards|viva|students?|trainees?|teaching|notes|lecture|revision|class|talk|presentation|understanding|knowledge|questions?|course|module|essay|thesis|assignment|homework|studies|placement|rotation|colleagues?|tutor|supervisor|consultant)\b)"
@@ -171,6 +188,7 @@ class TextContext:
                                       if not _NOT_PAST_BEFORE_PREFIX.search(text[max(0, m.start() - 12):m.start()]))
         self.present_cues = [m.start() for m in _PRESENT_CUE.finditer(text)]
         self.not_current = [m.start() for m in _NAME_NOT_CURRENT.finditer(text)]
+        self.general_claims = [m.span() for m in _GENERAL_CLAIM.finditer(text)]
         # Runs of non-word characters, to ask "is there any word between a and b?" by binary search.
         self.gaps = [m.span() for m in _NON_WORD.finditer(text)]
         self.gap_starts = [s for s, _ in self.gaps]
@@ -190,7 +208,9 @@ class TextContext:
 
     def _is_educational(self, start: int, end: int) -> bool:
         sentence = self.text[start:end].strip()
-        asks = sentence.endswith("?") or bool(_QUESTION_START.search(sentence)) or bool(_EDUCATIONAL_CUE.search(sentence))
+        # A "?" mid-sentence followed by a lower-case word ("...swelled up? like how fast") still asks; "?SJS" does not.
+        asks = (sentence.endswith("?") or bool(re.search(r"\w\?(?=\s)", sentence)) or bool(_QUESTION_START.search(sentence))
+                or bool(_EDUCATIONAL_CUE.search(sentence)))
         return asks and not _PATIENT_ANCHOR.search(sentence)
 
     @staticmethod
@@ -250,13 +270,19 @@ class TextContext:
         for marker_start, marker_end in self.settled_markers[
                 bisect.bisect_left(self.settled_marker_starts, max(clause_start, end)):
                 bisect.bisect_left(self.settled_marker_starts, clause_end)]:
+            if "gone" in self.text[marker_start:marker_end].lower() and "," in self.text[end:marker_start]:
+                continue  # "blisters on hands, temp yesterday now gone": only the temperature has gone
             if (self.text[marker_start:marker_end].lower().startswith("now")
                     or not self._present_cue_between(end, marker_start)):
                 return True
-        return False
+        return bool(_SETTLED_NEXT_CLAUSE.match(self.text, clause_end))
 
     def _present_cue_between(self, lo: int, hi: int) -> bool:
         return bisect.bisect_left(self.present_cues, hi) > bisect.bisect_left(self.present_cues, lo)
+
+    def general_claim(self, start: int, end: int) -> bool:
+        """Whether the mention sits in something read or heard about what a sign can mean, not in a person."""
+        return any(s <= start and end <= e for s, e in self.general_claims)
 
     def name_not_current(self, start: int, end: int) -> bool:
         clause_start, clause_end = self._clause(self.history_breaks, start, len(self.text))

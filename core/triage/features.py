@@ -108,13 +108,15 @@ _FEATURE_LIST: tuple[Feature, ...] = (
     _f("oliguria", "no urine passed",
        r"\b(?:hasn't|has not|hasnt|haven't|not|hadn't|hasn't been able to)\s+(?:passed|done|had)\s+(?:any\s+)?(?:urine|a wee|wee|a pee|pee)\b",
        r"\bno (?:urine|wet nappies|wet diapers)\b", r"\b(?:anuric|oliguric|anuria|oliguria)\b",
-       r"\bnot (?:weeing|peeing|passing urine)\b", r"\bdry nappies\b"),
+       r"\bnot (?:weeing|peeing|passing urine)\b", r"\bdry nappies\b",
+       r"\b(?:hasn't|has not|hasnt|haven't|have not|havent|hadn't|not)\s+(?:peed|weed|urinated|pee'd|wee'd)\b"),
     _f("hypotension", "low blood pressure", r"\bhypotensi\w*\b", r"\bseptic shock\b", r"\b(?:clinically\s+)?shocked\b",
        r"\bsigns of shock\b", r"\b(?:BP|blood pressure)\s+(?:is\s+|was\s+)?(?:low|dropping|falling|unrecordable|very low)\b"),
     _f("tachycardia", "fast heart rate", r"\btachycardi\w*\b",
        r"\bheart\s+(?:is\s+|was\s+)?(?:racing|pounding|going\s+(?:really\s+|very\s+)?fast)\b",
        r"\b(?:racing|pounding)\s+(?:heart|pulse)\b", r"\bpulse\s+(?:is\s+)?(?:racing|fast|rapid|thready)\b"),
-    _f("tachypnoea", "fast breathing", r"\btachypn\w*\b", r"\bbreathing\s+(?:very\s+)?(?:fast|rapidly|quickly)\b"),
+    _f("tachypnoea", "fast breathing", r"\btachypn\w*\b", r"\bbreathing\s+(?:(?:very|really|so|super|too)\s+)?(?:fast|rapidly|quickly|hard)\b",
+       r"\b(?:fast|rapid|quick|heavy)\s+breathing\b"),
     _f("crt_prolonged", "prolonged capillary refill", r"\b(?:prolonged|delayed|slow)\s+(?:capillary refill|cap refill|CRT)\b"),
     _f("unwell", "systemically unwell / poor intake",
        r"\blethargic\b|\blethargy\b|\blistless\b|\birritable\b|\bmiserable\b|\bdrows(?:y|iness)\b",
@@ -141,6 +143,9 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:swollen|swelling of (?:the |his |her |my )?)tongue\b", r"\bdrool\w*\b",
        r"\b(?:can't|cannot|cant|unable to|not able to)\s+swallow\s+(?:\w+\s+)?(?:saliva|spit|secretions)\b",
        r"\bgasping\b|\bchoking\b", r"\b(?:respiratory|resp)\s+distress\b", r"\bturning blue\b",
+       r"\bbronchospasm\w*\b", r"\b(?:high|rising)\s+airway\s+pressures?\b",
+       r"\b(?:struggling|fighting|battling)\s+(?:\w+\s+)?(?:to\s+)?(?:get|catch)\s+(?:his|her|my|their|a)\s+breath\b",
+       r"\bblue\s+(?:round|around)\s+(?:the|his|her|my|their)\s+(?:lips|mouth)\b",
        r"\b(?:can't|cannot|can not|cant|couldn't|unable to)\s+catch\s+(?:my|his|her|their|your)\s+breath\b",
        r"\b(?:struggling|fighting|gasping)\s+for\s+(?:breath|air)\b", r"\bnoisy breathing\b|\bbreathing\s+(?:is\s+)?noisy\b",
        r"\b(?:tongue|throat)\s+(?:feels|is|felt)\s+(?:very\s+|really\s+)?(?:thick|big|huge|tight|swollen)\b",
@@ -185,6 +190,8 @@ _FEATURE_LIST: tuple[Feature, ...] = (
     _f("non_blanching", "non-blanching rash", r"\bnon[- ]?blanch\w*\b", r"\bunblanch\w*\b", r"\bmening\w+\s+rash\b",
        r"\b(?:does ?n[o']?t|doesnt|dosn'?t|dosnt|do ?n[o']?t|dont|did ?n[o']?t|didnt|won'?t|wont|will not|not|never|no longer|fail(?:s|ed)? to)\s+blanch\w*\b",
        r"\b(?:does ?n[o']?t|doesnt|dosn'?t|dosnt|do ?n[o']?t|dont|did ?n[o']?t|didnt|won'?t|wont|will not|not|never)\s+(?:\w+\s+)?(?:fad(?:e|es|ed|ing)|go away|go|disappear|go pale|vanish|go white|change colou?r)\w*\b" + _gap(50) + r"\b(?:press\w*|glass|tumbler|push\w*)",
+       r"\b(?:purple|purplish|dark red|red|pinprick|tiny|little)\s+(?:\w+\s+){0,2}?(?:spots|dots|marks|blotches|rash)\b" + _gap(40)
+       + r"\b(?:does ?n[o']?t|doesnt|do ?n[o']?t|dont|did ?n[o']?t|didnt|won'?t|wont)\s+(?:fade|go away|disappear|blanch)\w*\b",
        r"\b(?:glass|tumbler)\s+test\s+(?:is\s+|was\s+)?(?:positive|\+ ?ve)", r"\bpositive\s+(?:glass|tumbler)\s+test\b",
        r"\b(?:stay|stays|stayed|remain|remains|still there|still visible|can still (?:see|be seen))\b" + _gap(40) + r"\b(?:glass|tumbler|press\w*)",
        r"\b(?:glass|tumbler)\b" + _gap(40) + r"\b(?:still (?:there|visible|see)|stay|stays|stayed|remain|remains|can still see|(?:does|do|did) ?n[o']?t (?:fade|go)|not fad\w*)\b",
@@ -533,9 +540,11 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\bmelanoma\b" + _gap(60) + r"\b(?:scar|site)\b" + _gap(40) + r"\b(?:lumps?|nodules?|bumps?|swellings?)\b",
        r"\bmelanoma\b" + _gap(80) + r"\b(?:new|enlarged|swollen|hard)\s+(?:\w+\s+)?(?:lumps?|nodules?|glands?|lymph nodes?)\b",
        kind="context"),
-    _f("melanoma_mention", "melanoma (any mention)", r"\bmelanoma\b", kind="context"),
+    _f("melanoma_mention", "melanoma (any mention)", r"\bmelanoma\b", kind="context", shout_unsafe=(r"\bMM\b",)),
     _f("lump_at_scar", "lump at a scar or in the draining nodes",
-       r"\b(?:lumps?|nodules?|bumps?|swellings?|lesions?|spots?)\b" + _gap(40) + r"\b(?:scar|excision site|operation site)\b",
+       r"\b(?:lumps?|nodules?|bumps?|swellings?|lesions?|spots?|papules?)\b" + _gap(40) + r"\b(?:scar|excision site|operation site)\b",
+       r"\bpalpable\s+(?:[\d.]+\s*cm\s+)?(?:\w+\s+)?(?:axillary|inguinal|cervical|groin|neck)\s+(?:lymph\s+)?(?:nodes?|ln)\b",
+       r"\b(?:axillary|inguinal|cervical|groin)\s+lymphadenopathy\b",
        r"\b(?:scar|excision site)\b" + _gap(30) + r"\b(?:lumps?|nodules?|bumps?|swellings?)\b",
        r"\bnew\s+(?:\w+\s+)?(?:lumps?|nodules?|swellings?|glands?)\s+(?:\w+\s+){0,2}?(?:in|under)\s+(?:the\s+|my\s+|his\s+|her\s+)?(?:armpit|axilla|groin|neck)\b"),
     _f("nodule_in_mole", "new nodule within a mole",
@@ -659,7 +668,9 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:BMT|bone marrow transplant|stem cell transplant|HSCT|SCT)\b", kind="context"),
     _f("cold_exposure", "cold exposure / frostbite",
        r"\bfrost ?bit\w*\b", r"\b(?:out|outside|stuck|lost|sleeping)\s+(?:\w+\s+){0,2}?in\s+the\s+(?:snow|cold|freezing|ice)\b",
-       r"\bfreezing\s+(?:cold|temperatures|conditions)\b", kind="context"),
+       r"\bfreezing\s+(?:cold|temperatures|conditions)\b",
+       r"\b(?:found|slept|sleeping|stayed|left|lying|lay|stuck)\s+(?:\w+\s+){0,2}?(?:outside|outdoors)\s+(?:all\s+)?(?:overnight|all night|in the night)\b",
+       r"(?<![\w.\d])(?:-|minus\s+)\d{1,2}\s*(?:°\s*)?C\b|\bsub-?zero\b", kind="context"),
     _f("eye_involvement", "the eye itself involved (red or painful eye, vision change, light sensitivity)",
        r"\b(?:can'?t|cannot|can not|couldn'?t)\s+see\s+(?:properly|clearly|well|out of|much)\b",
        r"\bvision\s+(?:is\s+|has\s+)?(?:reduced|blurr\w*|worse|going|affected|gone)\b", r"\b(?:reduced|blurr\w*|loss of|lost)\s+vision\b",
@@ -695,7 +706,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
     _f("name_pg", "pyoderma gangrenosum named", r"\bpyoderma gangrenosum\b", kind="name"),
     _f("name_skin_cancer_suspected", "suspected skin cancer named",
        r"(?:\?\s*|\bquery\s+|\bsuspect\w*\s+|\bpossible\s+|\bprobable\s+|\blikely\s+|\bsuspicious\s+(?:of|for)\s+|\bconcern\w*\s+(?:for|about)\s+|\bworrying\s+for\s+|\blooks?\s+like\s+|\b(?:r/o|rule out)\s+|\bexclude\s+)(?:an?\s+)?(?:(?:subungual|acral|nodular|amelanotic|recurrent|invasive)\s+)?(?:melanoma|squamous cell carcinoma|SCC|merkel\w*|amelanotic melanoma|lentigo maligna|nodular melanoma|keratoacanthoma)\b",
-       kind="name"),
+       kind="name", shout_unsafe=(r"\?\s*MM\b",)),  # "?MM": query malignant melanoma (capitals only: "mm" is millimetres)
 )
 FEATURES: dict[str, Feature] = {f.name: f for f in _FEATURE_LIST}
 
@@ -707,14 +718,15 @@ CONCERN_FEATURES: frozenset[str] = frozenset({
     "iga_vasculitis_signs", "zoster_rash", "immunosuppressed", "checklist_3plus", "diameter_7mm", "asymmetry",
     "irregular_border", "multicolour", "scc_change", "cancer_histology", "uncontrolled_bleeding", "scar_recurrence"})
 
-# Signs of acute, systemic or rapidly progressing illness (and the numbers that stand for them).
+# Signs of acute, systemic or rapidly progressing illness (and the numbers that stand for them). A burn's extent
+# ("tummy and back") is not one by itself: it describes a rash just as well.
 ACUTE_FEATURES: frozenset[str] = frozenset({
     "fever", "rigors", "presyncope", "collapse", "confusion", "mottled", "cold_peripheries", "oliguria", "hypotension",
     "tachycardia", "tachypnoea", "crt_prolonged", "unwell", "feels_dying", "vomiting_diarrhoea", "headache", "meningism",
     "airway", "breathing_moderate", "lip_swelling", "face_swelling", "purpura", "non_blanching", "widespread_blisters",
     "haemorrhagic_bullae", "mucosa_oral", "mucosa_eye", "mucosa_genital", "skin_detachment", "nikolsky", "skin_peeling",
     "rapid_spread", "rapid_enlargement", "severe_pain", "pain_out_of_proportion", "crepitus", "skin_anaesthesia",
-    "necrosis", "sudden_worsening", "erythroderma", "burn_severe", "orbital_signs", "periorbital_swelling",
+    "necrosis", "sudden_worsening", "erythroderma", "burn", "orbital_signs", "periorbital_swelling",
     "limb_cold_pale", "pulseless", "compartment_signs", "neck_jaw_swelling", "neck_airway_signs", "child_red_features",
     "bleeding_mucosal", "jaundice", "hr_high", "rr_high", "spo2_low", "hypothermia", "lactate_high", "news_high",
     "sbp_moderate", "lactate_moderate", "news_moderate", "blisters", "fever_5_days", "uncontrolled_bleeding",

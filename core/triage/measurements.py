@@ -21,7 +21,8 @@ _TEMP_BARE = re.compile(r"(?<![\w.\-/])((?:3[4-9]|4[0-2])\.\d)(?![\d%/]|\.\d)"
 _BP = re.compile(r"\b(?:BP|B/P|blood pressure)(?:\s+(?:machine|monitor|cuff|reading))?(?:\s+(?:says|said|reads|read|shows|showed))?"
                  r"\s*(?:of|is|was|=|:|now|down to|dropped to)?\s*(\d{2,3})\s*(?:/|\bover\b)\s*(\d{2,3})\b"
                  r"|\b(?:SBP|systolic(?:\s+BP)?)\s*(?:of|is|was|=|:|now|<|down to)?\s*(\d{2,3})\b"
-                 r"|\b(\d{2,3})\s*/\s*\d{2,3}\s*mm\s?Hg\b", re.IGNORECASE)
+                 r"|\b(\d{2,3})\s*/\s*\d{2,3}\s*mm\s?Hg\b"
+                 r"|\b(?:BP|blood pressure)\s*(?:of|is|was|=|:|now|down to|dropped to)?\s*(\d{2,3})\s*(?:systolic|sys)\b", re.IGNORECASE)
 _HR = re.compile(r"\b(?:HR|heart rate|pulse(?: rate)?)\s*(?:of|is|was|=|:|now)?\s*(\d{2,3})\b|\b(\d{2,3})\s*(?:bpm|beats per min\w*)",
                  re.IGNORECASE)
 _RR = re.compile(r"\b(?:RR|resp(?:iratory)? rate|resps?)\s*(?:of|is|was|=|:)?\s*(\d{1,2})\b", re.IGNORECASE)
@@ -39,7 +40,7 @@ _SIZE_CHANGE = re.compile(r"\bfrom\s+(?:about\s+|around\s+|approx\.?\s+)?(\d+(?:
 _SIZE_UP_FROM = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(mm|cm)\b[^.;\n]{0,30}?\b(?:increased|up|grown|enlarged|widened|bigger)\s+from\s+"
                            r"(\d+(?:\.\d+)?)\s?(mm|cm)\b", re.IGNORECASE)
 # Checklist points written in prose: "two for the size change, two for the colour and one because it itches".
-_CHECKLIST_CONTEXT = re.compile(r"\b(?:check\s?list|(?:7|seven)[- ]?point|7-?PCL|glasgow|points?)\b", re.IGNORECASE)
+_CHECKLIST_CONTEXT = re.compile(r"\b(?:check\s?list|(?:7|seven)[- ]?point|7-?PCL?|glasgow|points?)\b", re.IGNORECASE)
 _PROSE_POINTS = re.compile(r"\b(1|2|one|two)\s*(?:points?|pts?|marks?)?\s+(?:for|because|as|since)\b", re.IGNORECASE)
 _STATED_SCORE = re.compile(r"\b(?:scored?|score\s+(?:of|was|is|=)|total(?:led|s)?(?:\s+of)?|adds?\s+up\s+to|came\s+to)\s*(\d{1,2})\b",
                            re.IGNORECASE)
@@ -49,9 +50,9 @@ _SIZE_NOW = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(mm|cm)\b[^.;\n]{0,60}?\b(?
 _DURATION = re.compile(rf"\b({NUM_WORD})\s*(?:-\s*)?(days?|weeks?|wks?|months?|mths?|years?|yrs?)\b(?![- ]?old)|\b(\d+)\s*/\s*(52|12)\b"
                        r"|\bsince\s+(?:the\s+)?(?:spring|summer|autumn|fall|winter|last year|january|february|march|april|may|june|july|august|september|october|november|december)\b",
                        re.IGNORECASE)
-_CHECKLIST = re.compile(r"(?:(?:7|seven)[- ]?(?:point|pt)|7-?PCL)\b[^\n]{0,200}?(?:\btotal(?:\s+score)?|\bscore[sd]?|\bscoring|=)\s*(?:of|is|was|:|=)?\s*(\d{1,2})\b"
-                        r"|(?:(?:7|seven)[- ]?(?:point|pt)|7-?PCL)\s*(?:weighted\s+)?(?:check\s?list|cl)?\s*(?:score)?\s*[:=]?\s*(\d{1,2})\b(?!\s*(?:items?|points? each|features|criteria|signs))"
-                        r"|\bscor\w*\s+(\d{1,2})\s+(?:on|using)\s+(?:the\s+)?(?:weighted\s+)?(?:(?:7|seven)[- ]?(?:point|pt)|7-?PCL)\b",
+_CHECKLIST = re.compile(r"(?:(?:7|seven)[- ]?(?:point|pt)|7-?PCL?)\b[^\n]{0,200}?(?:\btotal(?:\s+score)?|\bscore[sd]?|\bscoring|=)\s*(?:of|is|was|:|=)?\s*(\d{1,2})\b"
+                        r"|(?:(?:7|seven)[- ]?(?:point|pt)|7-?PCL?)\s*(?:weighted\s+)?(?:check\s?list|cl)?\s*(?:score)?\s*[:=]?\s*(\d{1,2})\b(?!\s*(?:items?|points? each|features|criteria|signs))"
+                        r"|\bscor\w*\s+(\d{1,2})\s+(?:on|using)\s+(?:the\s+)?(?:weighted\s+)?(?:(?:7|seven)[- ]?(?:point|pt)|7-?PCL?)\b",
                         re.IGNORECASE)
 _WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                  "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "several": 3, "a few": 3, "few": 3, "a couple of": 2,
@@ -85,7 +86,7 @@ def read_measurements(text: str) -> list[tuple[str, int, int]]:
             elif celsius < 36.0:
                 hits.append(("hypothermia", *m.span()))
     for m in _BP.finditer(text):
-        systolic = int(m.group(1) or m.group(3) or m.group(4))
+        systolic = int(m.group(1) or m.group(3) or m.group(4) or m.group(5))
         if systolic <= 90:
             hits.append(("hypotension", *m.span()))  # NICE NG51 high risk: systolic <= 90 mmHg
         elif systolic <= 100:

@@ -36,7 +36,8 @@ _OXYGEN = re.compile(r"\b(?:on|needing|needs|started on|requiring)\s+(?:\d+\s*(?
                      r"|\b\d+\s*(?:l|litres?|liters?)\s*(?:/min\s*)?(?:of\s+)?(?:o2|oxygen)\b|\bnon-?rebreather\b|\bnasal cannula\w*\b")
 _BP = re.compile(r"\b(?:bp|b/p|blood\s*pressure|nibp)(?:\s+(?:machine|monitor|cuff|reading))?(?:\s+(?:says|said|reads|read|shows|showed))?"
                  + _SEP + r"(\d{2,3})\s*(?:/|\bover\b)\s*(\d{2,3})\b|\b(?:sbp|systolic(?:\s*bp)?)"
-                 + _SEP + r"(\d{2,3})\b|\b(\d{2,3})\s*/\s*(\d{2,3})\s*(?:mm\s?hg)\b")
+                 + _SEP + r"(\d{2,3})\b|\b(\d{2,3})\s*/\s*(\d{2,3})\s*(?:mm\s?hg)\b"
+                 r"|\b(?:bp|blood\s*pressure)" + _SEP + r"(\d{2,3})\s*(?:systolic|sys)\b")
 _USUAL_BP = re.compile(r"\(?\s*(?:usual(?:ly)?|normally|baseline|normal(?:ly)? (?:for (?:him|her|them))?|usual bp)\s*(?:is|of|~|:)?\s*(\d{2,3})(?:\s*/\s*\d{2,3}|s)?\b")
 _TEMP = re.compile(r"(?:\b(?:temp(?:erature)?|t|fever(?:ish)?|febrile|pyrexi\w*|tmax|thermometer)" + _SEP
                    + r"(\d{2,3}(?:[.,]\d)?)\s*(?:°|º|deg\w*)?\s*([cf])?\b(?![.,]?\d)|(?<![\w.])(\d{2,3}(?:[.,]\d)?)\s*(?:°|º|deg\w*)\s*([cf])?\b)")
@@ -54,7 +55,7 @@ _GCS = re.compile(r"\bgcs\s*(?:of|is|was|=|:)?\s*(\d{1,2})\b")
 # written: the sex letter is a capital). "for 3 years" or "5 weeks ago" are durations and do not count.
 _AGE = re.compile(
     r"(?i:\b(\d{1,3})\s*(?:-\s*)?(yo|y/o|yrs?\s*old|years?\s*old|year-old|yr-old|mo|mos|mths?\s*old|months?\s*old|month-old|"
-    r"wks?\s*old|weeks?\s*old|week-old|day-old|days?\s*old)\b)"
+    r"wks?\s*old|weeks?\s*old|week-old|day-old|days?\s*old|/52\s*old|/12\s*old|/7\s*old)\b)"
     r"|\b(\d{1,3})\s?([MF])\b(?!\s*(?:cells?|/))"
     r"|(?i:\baged?\s+(\d{1,3})\b(?!\s*(?:months?|weeks?|days?)))")
 _CHILD_WORDS = re.compile(r"\b(?:baby|babies|infant|newborn|neonate|toddler)\b")
@@ -76,6 +77,7 @@ def read_age_years(text: str) -> float | None:
     for m in _AGE.finditer(text):
         if m.group(1):
             value, unit = int(m.group(1)), m.group(2).lower()
+            unit = {"/52": "w", "/12": "m", "/7": "d"}.get(unit[:3].rstrip(), unit)  # "3/52 old": three weeks
             if unit.startswith("w"):
                 return value / 52
             if unit.startswith("d"):
@@ -107,7 +109,7 @@ def read_observations(folded: str) -> list[Observation]:
     for m in _OXYGEN.finditer(folded):
         out.append(Observation("oxygen", 1, m.span()))
     for m in _BP.finditer(folded):
-        systolic = int(m.group(1) or m.group(3) or m.group(4))
+        systolic = int(m.group(1) or m.group(3) or m.group(4) or m.group(6))
         if 40 <= systolic <= 260:
             out.append(Observation("sbp", systolic, m.span()))
             usual = _USUAL_BP.search(folded, m.end(), min(len(folded), m.end() + 40))
@@ -260,7 +262,7 @@ def news2_score(observations: list[Observation], new_confusion: bool) -> tuple[i
 _INFECTION_CONTEXT = frozenset({
     "soft_tissue_infection", "rash", "widespread_rash", "purpura", "non_blanching", "blisters", "erythroderma",
     "urticaria", "burn", "burn_severe", "fever", "skin_peeling", "skin_detachment", "necrosis", "zoster_rash",
-    "ulcer_sore", "rigors", "name_sepsis", "mottled"})
+    "ulcer_sore", "rigors", "name_sepsis", "mottled", "recent_chickenpox_flu"})
 
 
 def physiology_findings(text: str, features: set[str], sentence_is_educational, immunosuppressed: bool) -> list[Finding]:
