@@ -164,13 +164,22 @@ def mini_index(mini_data_dir: Path, embeddings):
 
 
 @pytest.fixture(scope="session")
-def real_index(tmp_path_factory: pytest.TempPathFactory, embeddings):
-    """The real knowledge_base/ ingested into a temporary index; skips while it has fewer than 5 documents."""
+def real_chroma_dir(tmp_path_factory: pytest.TempPathFactory, embeddings) -> Path:
+    """The real knowledge_base/ ingested once per session into a temporary Chroma folder (read-only: copy it
+    into a test's data folder to start an app on it); skips while the base has fewer than 5 documents."""
     from core.knowledge.documents import load_documents
-    from core.knowledge.index import KnowledgeIndex, ingest
+    from core.knowledge.index import ingest
 
     if len(load_documents(REAL_KB).documents) < 5:
         pytest.skip("knowledge_base/ has fewer than 5 documents")
     chroma = tmp_path_factory.mktemp("real_kb") / "chroma"
     ingest(REAL_KB, chroma, embeddings=embeddings, show_progress=False)
-    return KnowledgeIndex.open(chroma, embeddings=embeddings)
+    return chroma
+
+
+@pytest.fixture(scope="session")
+def real_index(real_chroma_dir: Path, embeddings):
+    """An open `KnowledgeIndex` over the real knowledge base."""
+    from core.knowledge.index import KnowledgeIndex
+
+    return KnowledgeIndex.open(real_chroma_dir, embeddings=embeddings)

@@ -49,10 +49,15 @@ def test_explanation_lab_draws_one_overlay_per_default_method():
         assert len(drawn) >= 3, f"{len(drawn)} overlays drawn, expected one per default method"
 
 
-def test_chat_answers_with_a_citation_and_refuses_what_it_does_not_cover(tmp_path):
+def test_chat_answers_with_a_citation_and_refuses_what_it_does_not_cover(tmp_path, real_chroma_dir):
+    import shutil
+
     from selenium.webdriver.common.keys import Keys
 
-    # A data folder of its own, so the index is built (or found) there and not in the developer's var/.
+    # A data folder of its own holding a copy of the session's index of the real knowledge base: the app finds
+    # every document indexed and does not spend minutes embedding them again (the first-start build and its
+    # progress notice are tested in AppTest on the small test base).
+    shutil.copytree(real_chroma_dir, tmp_path / "chroma")
     with running_app({"DERMADESK_DATA_DIR": str(tmp_path)}, timeout=180) as url, chromium() as driver:
         driver.get(f"{url}/chat")
         box = wait_for_element(driver, "textarea", timeout=300)
