@@ -63,7 +63,7 @@ _SETTLED_MARKER = re.compile(
 # "... a temp for two days but that's gone now": the next clause ends the problem of this one.
 _SETTLED_NEXT_CLAUSE = re.compile(
     r"\W*(?:but|however)\s+(?:that|it|which|this|they|those)(?:'s|s|\s+has|\s+have|\s+is|\s+are)?\s+(?:now\s+|all\s+)?"
-    r"(?:gone|settled|subsided|resolved|better)\b", re.IGNORECASE)
+    r"(?:gone|settled|subsided|resolved)\b", re.IGNORECASE)
 # "History of", "previous", "PMH" qualify only the phrase that follows them (up to the next comma or "and").
 _HISTORY_PREFIX = re.compile(
     r"\b(?:history of|hx(?: of)?|h/o|pmh\w*|previous(?:ly)?|prior|past (?:history|episode)s?(?: of)?)\b[^,;.\n]{0,60}",
