@@ -105,6 +105,8 @@ _QUESTION_START = re.compile(
     r"tell me|give me|quiz me|summari[sz]e|teach me)\b(?![’'])"
     r"|(?:is|are|can|could|does|do|should|would|will)\s+(?:the|a|an|it|there|you|i|we|this|that|these|those)\b)",
     re.IGNORECASE)
+# A "?" mid-sentence before a lower-case word ("...swelled up? like how fast") still asks; "?SJS" does not.
+_MID_QUESTION = re.compile(r"\w\?(?=\s)")
 _EDUCATIONAL_CUE = re.compile(
     r"\b(?:teaching|revision|revise|exams|(?:my|an|the|upcoming|final|board|written|osce|mrcp)\s+exam(?!\w|\s+(?:shows?|showed|reveals?|revealed|finding))|"
     r"exam\s+(?:question|revision|prep\w*|practice)|osce|quiz|lecture|tutorial|for (?:my\s+)?students|textbook|in general|essay|article|"
@@ -208,8 +210,7 @@ class TextContext:
 
     def _is_educational(self, start: int, end: int) -> bool:
         sentence = self.text[start:end].strip()
-        # A "?" mid-sentence followed by a lower-case word ("...swelled up? like how fast") still asks; "?SJS" does not.
-        asks = (sentence.endswith("?") or bool(re.search(r"\w\?(?=\s)", sentence)) or bool(_QUESTION_START.search(sentence))
+        asks = (sentence.endswith("?") or bool(_MID_QUESTION.search(sentence)) or bool(_QUESTION_START.search(sentence))
                 or bool(_EDUCATIONAL_CUE.search(sentence)))
         return asks and not _PATIENT_ANCHOR.search(sentence)
 
