@@ -60,6 +60,11 @@ def test_ages_are_read_and_durations_are_not():
     assert read_age_years("14mo, fever 3d") == pytest.approx(14 / 12)
     assert read_age_years("Erythroderma 71M, T 38.9") == 71
     assert read_age_years("started 5 weeks ago, itchy for 3 years") is None
+    # clinicians' slash notation for an infant's age, with or without a space before "old"
+    assert read_age_years("3/52 old, T 38.3") == pytest.approx(3 / 52)
+    assert read_age_years("2/12old baby") == pytest.approx(2 / 12)
+    assert read_age_years("5/7old, jaundiced") == pytest.approx(5 / 365)
+    assert read_age_years("rash for 3/52") is None
 
 
 def test_child_thresholds_differ_from_adult_ones():

@@ -77,7 +77,7 @@ def read_age_years(text: str) -> float | None:
     for m in _AGE.finditer(text):
         if m.group(1):
             value, unit = int(m.group(1)), m.group(2).lower()
-            unit = {"/52": "w", "/12": "m", "/7": "d"}.get(unit[:3].rstrip(), unit)  # "3/52 old": three weeks
+            unit = {"/5": "w", "/1": "m", "/7": "d"}.get(unit[:2], unit)  # "3/52 old" three weeks, "2/12old" two months
             if unit.startswith("w"):
                 return value / 52
             if unit.startswith("d"):
