@@ -1,6 +1,7 @@
 """Backbone registry and checkpoint round-trip (safetensors + JSON)."""
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -77,3 +78,10 @@ def test_the_inference_path_imports_neither_torchvision_nor_grad_cam():
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
+
+
+def test_class_balance_weights_are_finite_when_a_class_is_absent():
+    from core.vision.train import balance_weights
+
+    weights = balance_weights(np.array([4.0, 0.0, 16.0]), 0.5)
+    assert weights.tolist() == [0.5, 0.0, 0.25]

@@ -82,6 +82,15 @@ def _class_counts(records: list[Record]) -> np.ndarray:
     return np.bincount([r.label for r in records], minlength=len(CLASSES)).astype(float)
 
 
+def balance_weights(counts: np.ndarray, power: float) -> np.ndarray:
+    """Per-class weight count ** -power; a class absent from the training records (a --limit run) gets 0,
+    not 0 ** -power = inf, which turns the loss into NaN."""
+    weights = np.zeros_like(counts, dtype=float)
+    present = counts > 0
+    weights[present] = counts[present] ** -power
+    return weights
+
+
 def warmup_cosine(cfg: TrainConfig, steps_per_epoch: int):
     total = cfg.epochs * steps_per_epoch
     warmup = max(1, int(cfg.warmup_epochs * steps_per_epoch))
@@ -182,9 +191,9 @@ def train(cfg: TrainConfig) -> Path:
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True)
 
     counts = _class_counts(train_recs)
-    class_weight = counts ** -cfg.balance_power
+    class_weight = balance_weights(counts, cfg.balance_power)
     sample_weight = torch.tensor(class_weight[y_train], dtype=torch.double)
-    loss_weight = torch.tensor(class_weight / class_weight.mean(), dtype=torch.float32, device=device)
+    loss_weight = torch.tensor(class_weight / class_weight[counts > 0].mean(), dtype=torch.float32, device=device)
     criterion = nn.CrossEntropyLoss(weight=loss_weight, label_smoothing=cfg.label_smoothing)
 
     head = list(model.fc.parameters())
