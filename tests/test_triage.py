@@ -637,3 +637,37 @@ TUNING_4_WORDINGS = [
 def test_wordings_found_with_tuning_set_4(text, level):
     result = assess(text, semantic=False)
     assert result.level == level, (result.findings, result.set_aside)
+
+
+# Kinds of wording found with the fifth tuning set (tests/data/triage_tuning_5.jsonl), written anew here.
+TUNING_5_WORDINGS = [
+    # mechanisms and populations
+    ("Cycle 3 day 9 of FOLFOX, temp 38.3 and shivery since lunch.", "emergency"),
+    ("Rang the onc helpline: temp 38.6 and a sore red patch round his PICC line.", "emergency"),
+    ("6 d/o with a few tiny blisters on the scalp, sleepy and not interested in feeds.", "emergency"),
+    ("Bitten on the ankle by an adder while walking the dog an hour ago, the foot is swelling.", "emergency"),
+    ("My toddler tipped a mug of hot coffee over his arm and there are blisters now.", "emergency"),
+    # sepsis in lay words, whatever the source
+    ("Dad's bedsore is leaking and smells, he's shivering and talking nonsense today.", "emergency"),
+    ("She has a fever, she's barely peed since yesterday and the rash is spreading.", "emergency"),
+    ("Shivering fits and his blood pressure is very low, the carers say he is confused.", "emergency"),
+    # the eye in ophthalmic shingles
+    ("Shingles on her forehead since Monday and now the eye is really sore and it's gone blurry.", "emergency"),
+    # suspected cancer
+    ("Hx breast ca 2018; two new pink nodules along the mastectomy scar.", "urgent"),
+    ("Ulcerating nodule on the shin that has doubled in a month.", "urgent"),
+    ("Pigmented macule with an irregular notched border and a faint inflamed halo.", "urgent"),
+    ("Kidney transplant 2015. One of the sun spots on my scalp has grown fast and is tender.", "urgent"),
+    ("Eczema plaques not responding to potent steroid for years, now an ulcerating tumour on the thigh.", "urgent"),
+    ("Next to a photo from three years ago the mole is clearly bigger and darker.", "urgent"),
+    # alarming words that are not a current problem
+    ("Pt asked about the signs of sepsis after a TV programme; well, obs normal.", "routine"),
+    ("Brown nail streaks on several nails since childhood, unchanged, Hutchinson's sign -ve.", "routine"),
+    ("My lips swelled after shellfish on Sunday but it went down within the hour, no breathing trouble.", "routine"),
+]
+
+
+@pytest.mark.parametrize("text, level", TUNING_5_WORDINGS)
+def test_wordings_found_with_tuning_set_5(text, level):
+    result = assess(text, semantic=False)
+    assert result.level == level, (result.findings, result.set_aside)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 CG151 = "National Institute for Health and Care Excellence. Neutropenic sepsis: prevention and management in people with cancer (CG151). 2012."
 WMS_FROSTBITE = ("McIntosh SE, Freer L, Grissom CK, et al. Wilderness Medical Society clinical practice guidelines for the "
                  "prevention and treatment of frostbite: 2019 update. Wilderness Environ Med. 2019;30(4S):S19-S32.")
+NHS_SNAKE_BITES = "NHS. Snake bites. nhs.uk/conditions/snake-bites."
+KIMBERLIN_NEONATAL_HSV = "Kimberlin DW. Neonatal herpes simplex infection. Clin Microbiol Rev. 2004;17(1):1-13."
 NHS_BLEEDING = "NHS. Cuts and grazes: when to go to A&E. nhs.uk/conditions/cuts-and-grazes."
 NG12 = "National Institute for Health and Care Excellence. Suspected cancer: recognition and referral (NG12). 2015, updated 2025."
 NG51 = "National Institute for Health and Care Excellence. Suspected sepsis: recognition, diagnosis and early management (NG51). 2016, updated 2024."
@@ -173,6 +175,14 @@ _CONDITION_LIST = (
               "Widespread pustules with fever can cause fluid, temperature and electrolyte failure: same-day emergency "
               "assessment; stop a recently started drug; do not start or stop systemic steroids without specialist "
               "advice.", (GPP_CONSENSUS, AGEP_REVIEW)),
+    Condition("envenomation", "Snake bite",
+              "Emergency care now (999 or A&E): every snake bite needs hospital assessment, even when it looks minor; "
+              "keep the bitten limb still and below the heart, remove rings and watches, do not cut or suck the wound "
+              "or apply a tourniquet.", (NHS_SNAKE_BITES,)),
+    Condition("neonatal_hsv", "Blisters in a young baby (possible neonatal herpes)",
+              "Emergency care now: blisters or vesicles in a baby in the first weeks of life can be herpes simplex "
+              "infection, which can spread to the brain and organs before the baby looks very ill; same-hour "
+              "assessment for antiviral treatment.", (KIMBERLIN_NEONATAL_HSV,)),
     Condition("infant_fever", "Fever in a baby under 3 months",
               "Any baby under 3 months with a temperature of 38 °C or more is at high risk of serious illness: "
               "same-day emergency assessment.", (NG143,)),

@@ -25,7 +25,7 @@ _PSEUDO_NEGATION = re.compile(
     r"|\bno (?:improvement|better|change in (?:treatment|plan))\b|\bnothing helps\b|\bfor no (?:\w+\s+)?reason\b"
     r"|\bno (?:idea|matter|doubt)\b",
     re.IGNORECASE)
-_POST_NEGATION = re.compile(r"^\s*(?:(?:is\s+|was\s+|sign\s+)?(?:absent|negative|-ve|not present|denied|ruled out|excluded|nil)\b"
+_POST_NEGATION = re.compile(r"^(?:'s|s)?\s*(?:(?:is\s+|was\s+|sign\s+)?(?:absent|negative|-ve|not present|denied|ruled out|excluded|nil)\b"
                             r"|[:\-]\s*(?:no|none|nil|neg)\b)",
                             re.IGNORECASE)
 _SOMEONE_ELSES_PAST = re.compile(
@@ -54,6 +54,10 @@ _HISTORY_MARKER = re.compile(
     r"|\bleft\s+(?:\w+\s+)?(?:scarring|scars)\b|\btreated for\b|\bexcised\b|\bat (?:the )?age (?:of )?\d+\b"
     r"|\b(?:years|a while|long) (?:back|ago)\b|\bin the past\b|\bdied\b|\bpassed away\b",
     re.IGNORECASE)
+# A past time that is the baseline of a comparison ("bigger than in a photo from two years ago") dates the
+# baseline, not the finding.
+_COMPARISON_BEFORE = re.compile(r"\b(?:compar\w*|than|vs|versus|photos?|pictures?|pics?|selfies?)\b[^.;!?\n]{0,50}$",
+                                re.IGNORECASE)
 # "Settled" and "subsided" look back: they end the problem named before them in the clause, not what follows.
 # So does "gone" closing a clause ("had a temp but that's gone now"); "gone navy" or "gone black" is a change, not an end.
 _SETTLED_MARKER = re.compile(
@@ -63,7 +67,8 @@ _SETTLED_MARKER = re.compile(
 # "... a temp for two days but that's gone now": the next clause ends the problem of this one.
 _SETTLED_NEXT_CLAUSE = re.compile(
     r"\W*(?:but|however)\s+(?:that|it|which|this|they|those)(?:'s|s|\s+has|\s+have|\s+is|\s+are)?\s+(?:now\s+|all\s+)?"
-    r"(?:gone|settled|subsided|resolved)\b", re.IGNORECASE)
+    r"(?:gone|settled|subsided|resolved|went (?:down|away)|gone down|came down|calmed down|cleared|disappeared)\b",
+    re.IGNORECASE)
 # "History of", "previous", "PMH" qualify only the phrase that follows them (up to the next comma or "and").
 _HISTORY_PREFIX = re.compile(
     r"\b(?:history of|hx(?: of)?|h/o|pmh\w*|previous(?:ly)?|prior|past (?:history|episode)s?(?: of)?)\b[^,;.\n]{0,60}",
@@ -78,7 +83,7 @@ _PRESENT_CUE = re.compile(
 _NAME_NOT_CURRENT = re.compile(
     r"\b(?:known|history|hx|h/o|previous\w*|prior|past|risk\w*|prone|vaccin\w*|jabs?|immuni[sz]\w*|prevent\w*|protect\w*|"
     r"avoid\w*|epi-?pens?|adrenaline pens?|auto-?injectors?|leaflets?|information|awareness|allergies|allergic to|outbreak|"
-    r"essay|article|talk|project|assignment|questions?|asking|wonder\w*|curious|read|reading|heard|protocol|guidelines?|poster|"
+    r"essay|article|talk|project|assignment|questions?|ask(?:s|ed|ing)|wonder\w*|curious|read|reading|heard|protocol|guidelines?|poster|"
     r"friend|neighbou?r|colleague|cousin|someone|somebody|last (?:year|month|winter|summer|spring|autumn)|"
     r"letter|classmates?|(?:another|other)\s+(?:child|children|kid|kids|pupil|pupils|boy|girl)|a child in)\b", re.IGNORECASE)
 # What the writer read or heard in general ("I read that a non-blanching rash can mean meningitis") is not a
@@ -182,7 +187,8 @@ class TextContext:
                 self.cue_reach.append(joins[j] if j < len(joins) else len(text))
             else:
                 self.cue_reach.append(len(text))
-        self.history_markers = [m.span() for m in _HISTORY_MARKER.finditer(text)]
+        self.history_markers = [m.span() for m in _HISTORY_MARKER.finditer(text)
+                                if not _COMPARISON_BEFORE.search(text[max(0, m.start() - 60):m.start()])]
         self.history_marker_starts = [s for s, _ in self.history_markers]
         self.settled_markers = [m.span() for m in _SETTLED_MARKER.finditer(text)]
         self.settled_marker_starts = [s for s, _ in self.settled_markers]

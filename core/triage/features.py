@@ -36,7 +36,7 @@ _DRUG = (r"(?:allopurinol|zyloprim|carbamazepine|tegretol|oxcarbazepine|trilepta
          r"meds?|medications?|medicines?|tablets?|pills?|drugs?)")
 # A bare "patch" is left out: eczema, psoriasis and ringworm patches grow too; a pigmented or scaly patch counts.
 _LESION = (r"(?:moles?|na?evus|na?evi|freckles?|lentig\w*|birth ?marks?|lesions?|lumps?|nodules?|bumps?|papule|"
-           r"growths?|(?<!cold )sores?|ulcers?|scabs?|spot|mark|"
+           r"growths?|(?<!cold )sores?|ulcers?|scabs?|spot|mark|sun ?spots?|"
            r"(?:pigmented|dark|brown|black|blue|pink|red|scaly|crusted|keratotic|shiny|pearly|fleshy|rough|flat|raised)\s+"
            r"(?:areas?|marks?|spots?|patch(?:es)?)|"
            # a single pigmented macule or a "patch on the back" is a lesion; "erythematous macules" are a rash
@@ -85,7 +85,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\bpostural (?:drop|hypotension)\b"),
     _f("collapse", "collapse / unresponsive", r"\bcollaps(?:ed|es|ing)\b", r"\b(?<!nearly )(?<!almost )passed out\b",
        r"\bfainted\b", r"\blost consciousness\b", r"\bunconscious\b", r"\bunresponsive\b",
-       r"\b(?:isn't|is not|isnt|not|wasn't|stopped)\s+respond(?:ing)?\b(?!\s+to\s+(?:treatment|antibiotics|steroids|creams?|emollients|therapy))",
+       r"\b(?:isn't|is not|isnt|not|wasn't|stopped)\s+respond(?:ing)?\b(?!\s+to\s+(?:\w+\s+)?(?:treatment|antibiotics|steroids?|creams?|emollients|therapy|ointments?))",
        r"\b(?:can't|cannot|can not|couldn't|won't)\s+(?:be\s+)?(?:wake|woken|roused|rouse)\b",
        r"\b(?:not|isn't|isnt|stopped|wasn't|is not)\s+breathing\b", r"\bhaving a (?:fit|seizure|convulsion)\b",
        r"\b(?:is|are|started|keeps|now|he's|she's)\s+(?:fitting|seizing)\b", r"\bconvuls\w*\b", r"\bcardiac arrest\b",
@@ -109,14 +109,16 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:hasn't|has not|hasnt|haven't|not|hadn't|hasn't been able to)\s+(?:passed|done|had)\s+(?:any\s+)?(?:urine|a wee|wee|a pee|pee)\b",
        r"\bno (?:urine|wet nappies|wet diapers)\b", r"\b(?:anuric|oliguric|anuria|oliguria)\b",
        r"\bnot (?:weeing|peeing|passing urine)\b", r"\bdry nappies\b",
-       r"\b(?:hasn't|has not|hasnt|haven't|have not|havent|hadn't|not)\s+(?:peed|weed|urinated|pee'd|wee'd)\b"),
+       r"\b(?:hasn't|has not|hasnt|haven't|have not|havent|hadn't|not)\s+(?:peed|weed|urinated|pee'd|wee'd)\b",
+       r"\b(?:barely|hardly|scarcely)\s+(?:peed|weed|urinated|pee'd|wee'd|passed (?:any\s+)?(?:urine|water)|been to the toilet)\b"),
     _f("hypotension", "low blood pressure", r"\bhypotensi\w*\b", r"\bseptic shock\b", r"\b(?:clinically\s+)?shocked\b",
        r"\bsigns of shock\b", r"\b(?:BP|blood pressure)\s+(?:is\s+|was\s+)?(?:low|dropping|falling|unrecordable|very low)\b"),
     _f("tachycardia", "fast heart rate", r"\btachycardi\w*\b",
        r"\bheart\s+(?:is\s+|was\s+)?(?:racing|pounding|going\s+(?:really\s+|very\s+)?fast)\b",
        r"\b(?:racing|pounding)\s+(?:heart|pulse)\b", r"\bpulse\s+(?:is\s+)?(?:racing|fast|rapid|thready)\b"),
     _f("tachypnoea", "fast breathing", r"\btachypn\w*\b", r"\bbreathing\s+(?:(?:very|really|so|super|too)\s+)?(?:fast|rapidly|quickly|hard)\b",
-       r"\b(?:fast|rapid|quick|heavy)\s+breathing\b"),
+       r"\b(?:fast|rapid|quick|heavy)\s+breathing\b",
+       r"\bbreathing\s+(?:is|was|seems|has been|got|gone|going|became|becomes)\s+(?:(?:very|really|so|super|too)\s+)?(?:fast|rapid|quick)\b"),
     _f("crt_prolonged", "prolonged capillary refill", r"\b(?:prolonged|delayed|slow)\s+(?:capillary refill|cap refill|CRT)\b"),
     _f("unwell", "systemically unwell / poor intake",
        r"\blethargic\b|\blethargy\b|\blistless\b|\birritable\b|\bmiserable\b|\bdrows(?:y|iness)\b",
@@ -205,7 +207,8 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\bpustular psoriasis\b|\bAGEP\b|\bacute generali[sz]ed exanthematous pustulosis\b|\bvon zumbusch\b"),
     _f("young_infant", "baby under 3 months",
        r"\b(?:[0-9]|1[0-2])[- ]?(?:weeks?|days?|wks?)[- ]old\b", r"\b[0-2][- ]?(?:months?|mths?)[- ]old\b",
-       r"\b(?:newborn|neonate|neonatal)\b", kind="context"),
+       r"\b(?:newborn|neonate|neonatal)\b", r"\b(?:[0-9]|[1-8][0-9])\s*(?:d/o|days?/o)(?!\w)", r"\b(?:[0-9]|1[0-2])\s*(?:w/o|wk/o|wks?/o)(?!\w)",
+       kind="context"),
     _f("blisters", "blisters", r"(?<!blood )\bblister\w*\b", r"\bbullae?\b|\bbullous\b", r"\bvesic\w*\b"),
     _f("widespread_blisters", "widespread blistering",
        r"\bblister\w*\s+(?:\w+\s+){0,2}?(?:all over|everywhere|over (?:the|his|her|my) (?:whole|entire) (?:body|skin))\b",
@@ -292,7 +295,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
     _f("soft_tissue_infection", "skin or soft-tissue infection",
        r"\bcellulitis\b", r"\berysipelas\b", r"\babscess\w*\b", r"\binfected\b",
        r"(?<!urinary )(?<!chest )(?<!ear )(?<!throat )(?<!viral )(?<!fungal )(?<!yeast )(?<!mycoplasma )\binfection\b",
-       r"\b(?:wound|bite|graze|laceration|puncture wound|injection site|pressure (?:sore|ulcer)|leg ulcer|boil|carbuncle)s?\b",
+       r"\b(?:wound|bite|graze|laceration|puncture wound|injection site|pressure (?:sore|ulcer)|bed ?sore|leg ulcer|boil|carbuncle)s?\b",
        r"\b(?:red(?:dened|ness)?|erythema|swelling|swollen)\b" + _gap(40) + r"\b(?:spread\w*|doubled|extend\w*|tracking)\b",
        r"\b(?:scrot\w*|perine\w*|groin|genitals?|vulva\w*)\b" + _gap(25) + r"\b(?:swell\w*|swollen|red|infected|abscess)\b",
        r"\b(?:swell\w*|swollen|redness)\s+of\s+(?:the\s+)?(?:scrot\w*|perine\w*|groin|genitals?|vulva\w*)\b",
@@ -372,7 +375,9 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\bscald(?<!like a scald)(?<!like scald)\w*\b",
        r"\b(?:splash\w*|spill\w*|spilt|threw|thrown|sprayed|squirted|got)\s+(?:\w+\s+){0,2}?(?:chemicals?|acid|alkali|bleach|caustic|lye|oven cleaner|drain cleaner|ammonia)\b",
        r"\bacid attack\b", r"\bboiling\s+(?:water|oil|fat|kettle|liquid)\b",
-       r"\bhot\s+(?:oil|fat|water|liquid|tea|coffee)\s+(?:spilled|spilt|poured|splashed)\b", r"\b(?:house|building|car)\s+fire\b",
+       r"\bhot\s+(?:oil|fat|water|liquid|tea|coffee)\s+(?:spilled|spilt|poured|splashed)\b",
+       r"\b(?:pulled|knocked|tipped|spilled|spilt|poured|dropped|splashed)\s+(?:\w+\s+){0,4}?(?:hot|boiling)\s+(?:\w+\s+)?"
+       r"(?:tea|coffee|water|oil|fat|soup|milk|drink|kettle|pan)\b", r"\b(?:house|building|car)\s+fire\b",
        r"\bcaught fire\b|\bflames\b", r"\belectrocut\w*\b",
        r"\b(?:chemical|acid|alkali|bleach|caustic|lye|oven cleaner|drain cleaner)s?\s+(?:\w+\s+){0,2}?(?:splash\w*|spill\w*|burn\w*|in (?:the|his|her|my) eyes?)"),
     _f("burn_severe", "extensive, deep, airway or special burn",
@@ -665,7 +670,10 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\banticoagul\w*\b", r"\bblood[- ]?thinners?\b", r"\bINR\s*(?:of\s*|is\s*|=\s*)?(?:[4-9]|\d{2})", kind="context"),
     _f("neutropenia_risk", "on chemotherapy or neutropenic",
        r"\bchemo(?:therapy)?\b", r"\bneutropeni\w*\b", r"\b(?:ANC|neutrophils?|neuts)\s*(?:of\s*|is\s*|=\s*|:\s*)?0?\.\d+\b",
-       r"\b(?:BMT|bone marrow transplant|stem cell transplant|HSCT|SCT)\b", kind="context"),
+       r"\b(?:BMT|bone marrow transplant|stem cell transplant|HSCT|SCT)\b",
+       r"\b(?:R-?CHOP|CHOP|R-?CVP|ABVD|BEACOPP|FOLFOX|FOLFIRI|FOLFIRINOX|CAPOX|XELOX|FEC|EC-?T|AC-?T|TAC|BEP|docetaxel|"
+       r"paclitaxel|carboplatin|cisplatin|oxaliplatin|cyclophosphamide|capecitabine|gemcitabine|doxorubicin)\b",
+       r"\bonc(?:ology)?\s+(?:helpline|hotline|triage line|advice line)\b", kind="context"),
     _f("cold_exposure", "cold exposure / frostbite",
        r"\bfrost ?bit\w*\b", r"\b(?:out|outside|stuck|lost|sleeping)\s+(?:\w+\s+){0,2}?in\s+the\s+(?:snow|cold|freezing|ice)\b",
        r"\bfreezing\s+(?:cold|temperatures|conditions)\b",
@@ -676,7 +684,9 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\bvision\s+(?:is\s+|has\s+)?(?:reduced|blurr\w*|worse|going|affected|gone)\b", r"\b(?:reduced|blurr\w*|loss of|lost)\s+vision\b",
        r"\bVA\s+(?:reduced|down|worse)", r"\bphotophob\w*\b", r"\blight\s+hurts\s+(?:my|his|her)\s+eyes?\b",
        r"\bgone\s+into\s+(?:my|his|her|the)\s+eye\b", r"\b(?:red|painful)\s+(?:\w+\s+)?eye\b",
-       r"\beye\s+(?:is\s+|it's\s+|feels\s+)?(?:red|painful|watery)\b"),
+       r"\beyes?\s+(?:is\s+|are\s+|it's\s+|feels\s+)?(?:(?:very|really|so|quite|extremely)\s+)?(?:red|painful|sore|watery|watering)\b",
+       r"\b(?:gone|going|went|become|became|is|it's|looks?|all)\s+(?:all\s+|very\s+|really\s+)?blurr\w*\b",
+       r"\b(?:can'?t|cannot|can not|couldn'?t)\s+see\s+(?:clear|good)\b"),
     _f("actinic_background", "actinic keratosis, actinic cheilitis or Bowen's disease",
        r"\bactinic\s+(?:keratos[ie]s|cheilitis)\b", r"\bAKs?\b", r"\bsolar\s+keratos[ie]s\b", r"\bBowen'?s\b", kind="context"),
     _f("scc_change", "thicker, tender, ulcerated or bleeding",
@@ -692,6 +702,20 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:pigment\w*\s+)?recurren\w*\s+(?:\w+\s+){0,2}?(?:at|in|on)\s+(?:the\s+)?(?:excision\s+|biopsy\s+)?scar\b",
        r"\bregrow\w*\s+(?:\w+\s+){0,3}?(?:scar|where\s+(?:it|they)\s+(?:was|were)\s+(?:removed|cut out|taken off))\b"),
     _f("injury", "an injury", r"\b(?:dropped|stubbed|banged|trapped|slammed|knocked|crushed)\b", kind="context"),
+    _f("envenomation", "snake bite",
+       r"\b(?:snake|adder|viper|rattlesnake|rattler|cobra|mamba|krait)\s*[- ]?bit(?:e|es|ten)?\b",
+       r"\bbit(?:ten)?\s+(?:\w+\s+){0,5}?by\s+(?:an?\s+|the\s+)?(?:\w+\s+)?(?:snake|adder|viper|rattlesnake|rattler|cobra|mamba|krait)\b",
+       r"\b(?:snake|adder|viper)\b" + _gap(30) + r"\bbit\b", r"\benvenom\w*\b"),
+    _f("ulcerated_tumour", "ulcerating tumour or nodule",
+       r"\bulcerat\w*\s+(?:\w+\s+)?(?:tumou?rs?|nodules?|lumps?|growths?|plaques?|masses)\b",
+       r"\b(?:tumou?rs?|nodules?|lumps?|growths?|masses)\s+(?:\w+\s+){0,3}?(?:ulcerat\w*|broken down|breaking down)\b"),
+    _f("cancer_history", "a previous internal cancer",
+       r"\b(?:breast|lung|renal|kidney|bowel|colon|colorectal|rectal|prostate|ovarian|gastric|stomach|o?esophageal|pancreatic|"
+       r"bladder|thyroid|cervical|endometrial|uterine|head and neck|oral)\s+(?:ca|cancer|carcinoma|tumou?r|malignancy)\b",
+       r"\b(?:hx|history|pmh|h/o)\s+(?:of\s+)?(?:\w+\s+)?(?:ca|cancer|carcinoma|malignancy)\b", r"\bmastectomy\b",
+       kind="context"),
+    _f("lesion_inflamed", "inflamed lesion (a minor 7-point feature)", r"\binflam\w*\b", r"\bred\s+(?:halo|rim|ring)\b"),
+    _f("sensation_change", "itching or altered sensation (a minor 7-point feature)", r"\bitch\w*\b", r"\btingl\w*\b"),
     _f("cancer_histology", "skin cancer confirmed on histology and awaiting treatment",
        r"\b(?:invasive|infiltrative|nodular|superficial spreading|in situ)\s+(?:\w+\s+){0,2}?(?:melanoma|SCC|squamous cell carcinoma)\b",
        r"\b(?:melanoma|SCC|squamous cell carcinoma)\b[^.;]{0,40}?\bBreslow\b", r"\bBreslow\s*(?:thickness\s*)?\d",
@@ -716,7 +740,8 @@ CONCERN_FEATURES: frozenset[str] = frozenset({
     "non_healing", "persistent", "nail_change", "subungual_pigment", "subungual_mass", "efg", "dermoscopy_melanoma",
     "ugly_duckling", "lump_at_scar", "nodule_in_mole", "duration_4w", "antibiotics_not_working", "undermined_edge",
     "iga_vasculitis_signs", "zoster_rash", "immunosuppressed", "checklist_3plus", "diameter_7mm", "asymmetry",
-    "irregular_border", "multicolour", "scc_change", "cancer_histology", "uncontrolled_bleeding", "scar_recurrence"})
+    "irregular_border", "multicolour", "scc_change", "cancer_histology", "uncontrolled_bleeding", "scar_recurrence",
+    "ulcerated_tumour"})
 
 # Signs of acute, systemic or rapidly progressing illness (and the numbers that stand for them). A burn's extent
 # ("tummy and back") is not one by itself: it describes a rash just as well.
@@ -730,7 +755,7 @@ ACUTE_FEATURES: frozenset[str] = frozenset({
     "limb_cold_pale", "pulseless", "compartment_signs", "neck_jaw_swelling", "neck_airway_signs", "child_red_features",
     "bleeding_mucosal", "jaundice", "hr_high", "rr_high", "spo2_low", "hypothermia", "lactate_high", "news_high",
     "sbp_moderate", "lactate_moderate", "news_moderate", "blisters", "fever_5_days", "uncontrolled_bleeding",
-    "eye_involvement"})
+    "eye_involvement", "envenomation"})
 
 # Findings that only the measurement parsers produce (they have no word patterns of their own).
 _MEASURED_LABELS = {

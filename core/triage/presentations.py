@@ -216,4 +216,5 @@ ROUTINE_LOOKALIKES: tuple[str, ...] = (
     "a red leg or arm that is settling on antibiotics: temperature normal, walking about and eating",
     "a child who had a temperature yesterday and today is laughing, drinking and has wet nappies",
     "a rash that was checked and found to be harmless, and the person feels well",
+    "darker flat patches left where eczema or another rash has healed",
 )

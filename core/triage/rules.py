@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from core.triage.conditions import (
     AHA_KAWASAKI,
     CG151,
+    KIMBERLIN_NEONATAL_HSV,
+    NHS_SNAKE_BITES,
     NHS_BLEEDING,
     WMS_FROSTBITE,
     BAD_SCC,
@@ -132,6 +134,8 @@ RULES: tuple[Rule, ...] = (
           _need(*_MODERATE_RISK, at_least=2)),
     _rule("sepsis_shock", "rash, fever or skin injury with a high-risk sepsis sign", _E, _need(*_SKIN_CONTEXT), _need(*_HIGH_RISK)),
     _rule("sepsis_shock", "sepsis suspected", _E, _need("name_sepsis")),
+    # NG51 asks for a source of infection; rigors or a fever is one, whatever the site.
+    _rule("sepsis_shock", "fever or rigors with a high-risk sepsis sign", _E, _need("fever", "rigors"), _need(*_HIGH_RISK)),
     # anaphylaxis, angioedema, collapse
     _rule("anaphylaxis", "airway or breathing compromise", _E, _need("airway")),
     _rule("anaphylaxis", "allergic reaction with breathing or circulation involvement", _E,
@@ -143,6 +147,9 @@ RULES: tuple[Rule, ...] = (
     _rule("pustular", "widespread pustules with fever or systemic upset", _E, _need("widespread_pustules"),
           _need("fever", "rigors", "unwell", "tachycardia", "hypotension", "hypothermia")),
     _rule("infant_fever", "fever in a baby under 3 months", _E, _need("young_infant"), _need("fever")),
+    _rule("neonatal_hsv", "blisters or vesicles in a baby under 3 months", _E, _need("young_infant"), _need("blisters"),
+          sources=(KIMBERLIN_NEONATAL_HSV,)),
+    _rule("envenomation", "snake bite", _E, _need("envenomation"), sources=(NHS_SNAKE_BITES,)),
     # eczema herpeticum, erythroderma, toxic shock, burns, orbit
     _rule("eczema_herpeticum", "punched-out erosions on eczema", _E, _need("eczema"), _need("punched_out")),
     _rule("eczema_herpeticum", "clustered blisters or crusted sores on eczema with fever, illness or rapid worsening", _E,
@@ -215,6 +222,13 @@ RULES: tuple[Rule, ...] = (
           _need("lesion"), _need("asymmetry", "irregular_border", "multicolour", "diameter_7mm", "new_lesion", at_least=2),
           scope="near", sources=(SEVEN_POINT,)),
     _rule("skin_cancer", "weighted 7-point checklist score of 3 or more", _U, _need("checklist_3plus"), sources=(SEVEN_POINT,)),
+    # An irregular shape or colour scores 2 on the weighted 7-point checklist and any minor feature 1: 3 in all.
+    _rule("skin_cancer", "7-point checklist: irregular shape or colour with a minor feature (score 3 or more)", _U,
+          _need("lesion"), _need("irregular_border", "asymmetry", "multicolour"),
+          _need("diameter_7mm", "lesion_inflamed", "sensation_change"), scope="near", sources=(SEVEN_POINT,)),
+    _rule("skin_cancer", "ulcerating skin tumour or nodule", _U, _need("ulcerated_tumour"), sources=(NG12,)),
+    _rule("skin_cancer", "new lump at a scar or in the nodes after a previous cancer (possible metastasis)", _U,
+          _need("cancer_history"), _need("lump_at_scar"), scope="near", sources=(NG12,)),
     _rule("skin_cancer", "dermoscopic features of melanoma", _U, _need("dermoscopy_melanoma"), sources=(DERMOSCOPY,)),
     _rule("skin_cancer", "ugly-duckling lesion", _U, _need("ugly_duckling"), sources=(UGLY_DUCKLING,)),
     _rule("skin_cancer", "elevated, firm and growing nodule", _U, _need("efg"), sources=(EFG,)),
