@@ -193,6 +193,10 @@ prediction = stored.to_prediction()
 if stored.out_of_distribution:
     st.error("**This image did not look like a dermoscopy image of a skin lesion to the model.** Its probabilities "
              "below are not meaningful.", icon=":material/block:")
+elif summary.quality_problems:
+    st.warning(f"**Poor image ({', '.join(summary.quality_problems)}) when it was saved:** the model output below may "
+               "not be reliable. A sharper, well-lit image as a follow-up visit gives a result that can be read.",
+               icon=":material/blur_on:")
 image_col, result_col = st.columns(2)
 with result_col:
     st.markdown("**Model output at the time of analysis**")

@@ -77,7 +77,7 @@ if cases:
     selection = st.dataframe(
         table, hide_index=True, on_select="rerun", selection_mode="single-row", key="queue-table", width="stretch",
         row_height=cases_ui.THUMBNAIL_SIDE + 8,
-        column_order=["case", "image", "urgency", "status", "predicted", "confidence", "7-point", "verdict",
+        column_order=["case", "image", "urgency", "status", "image check", "predicted", "confidence", "7-point", "verdict",
                       "management", "age", "sex", "site", "created", "lesion", "source"],
         column_config={"image": st.column_config.ImageColumn("image", width="small"),
                        "confidence": st.column_config.ProgressColumn("confidence", format="percent",
@@ -85,6 +85,10 @@ if cases:
                        "case": st.column_config.NumberColumn("case", format="#%d", width="small"),
                        "7-point": st.column_config.TextColumn("7-point", width="small"),
                        "age": st.column_config.TextColumn("age", width="small"),
+                       "image check": st.column_config.TextColumn(
+                           "image check", width="small",
+                           help="'not a lesion image?' or 'poor image': the model's output for that case cannot be "
+                                "read as an ordinary result"),
                        "source": st.column_config.TextColumn("source", width="medium"),
                        "lesion": st.column_config.TextColumn("lesion", width="small")})
     chosen = selection.selection.rows if selection else []

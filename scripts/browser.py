@@ -72,7 +72,8 @@ def running_app(env_extra: dict | None = None, timeout: float = 120):
 
 
 @contextmanager
-def chromium(width: int = 1400, height: int = 1000):
+def chromium(width: int = 1400, height: int = 1000, downloads: Path | None = None):
+    """A headless Chromium; with `downloads`, files the page downloads are saved there without asking."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -81,6 +82,9 @@ def chromium(width: int = 1400, height: int = 1000):
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 f"--window-size={width},{height}"):
         options.add_argument(arg)
+    if downloads is not None:
+        options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                                  "download.prompt_for_download": False})
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
     try:
         yield driver
@@ -105,6 +109,17 @@ def click_text(driver, text: str, timeout: float = 120) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
     WebDriverWait(driver, timeout).until(lambda d: d.find_elements("xpath", f"//*[text()='{text}']"))[0].click()
+
+
+def wait_for_download(folder: Path, suffix: str, timeout: float = 60) -> Path:
+    """The first file ending in `suffix` that Chromium has finished writing into `folder`."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        done = [p for p in folder.glob(f"*{suffix}") if p.stat().st_size > 0]
+        if done and not list(folder.glob("*.crdownload")):
+            return done[0]
+        time.sleep(0.5)
+    raise TimeoutError(f"no {suffix} file downloaded into {folder} within {timeout:.0f} s")
 
 
 def upload(driver, path: Path) -> None:
@@ -132,9 +147,11 @@ def choose(driver, label: str, option: str) -> None:
     box.send_keys(Keys.ENTER)
 
 
-def click_button(driver, label: str, timeout: float = 120) -> None:
-    """Click the enabled button whose text is `label`, once it is drawn."""
+def click_button(driver, label: str, timeout: float = 120, *, exact: bool = True) -> None:
+    """Click the enabled button whose text is `label` (or, with exact=False, contains it: a button with an icon
+    also holds the icon's name), once it is drawn."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    path = f"//button[normalize-space()='{label}' and not(@disabled)]"
+    text = f"normalize-space()='{label}'" if exact else f"contains(normalize-space(), '{label}')"
+    path = f"//button[{text} and not(@disabled)]"
     WebDriverWait(driver, timeout).until(lambda d: d.find_elements("xpath", path))[0].click()

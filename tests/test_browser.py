@@ -2,8 +2,8 @@
 Skips when Chromium, its driver or Selenium is not installed (Debian: chromium, chromium-driver)."""
 import pytest
 
-from scripts.browser import (browser_available, choose, chromium, click_button, running_app, upload, wait_for_element,
-                             wait_for_text)
+from scripts.browser import (browser_available, choose, chromium, click_button, running_app, upload,
+                             wait_for_download, wait_for_element, wait_for_text)
 from tests.support import HAM_DIR, requires_ham, requires_model
 
 pytestmark = [requires_model, requires_ham,
@@ -34,8 +34,8 @@ def test_upload_shows_probabilities_heatmap_and_notice():
         assert driver.execute_script("return arguments[0].getBoundingClientRect().top", suggested) < viewport
 
 
-def test_explanation_lab_draws_one_overlay_per_default_method():
-    with running_app() as url, chromium() as driver:
+def test_explanation_lab_draws_one_overlay_per_default_method_and_downloads_the_figure(tmp_path):
+    with running_app() as url, chromium(downloads=tmp_path) as driver:
         driver.get(f"{url}/explanation_lab")
         wait_for_text(driver, "What a CAM does and does not tell you")
         upload(driver, HAM_DIR / "images" / "ISIC_0024306.jpg")
@@ -47,6 +47,9 @@ def test_explanation_lab_draws_one_overlay_per_default_method():
         drawn = [img for img in driver.find_elements("css selector", "img")
                  if img.size["width"] > 150 and driver.execute_script("return arguments[0].naturalWidth", img) > 0]
         assert len(drawn) >= 3, f"{len(drawn)} overlays drawn, expected one per default method"
+        click_button(driver, "Download figure (PNG)")
+        figure = wait_for_download(tmp_path, ".png")
+        assert figure.name.startswith("dermadesk-cams-") and figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_chat_answers_with_a_citation_and_refuses_what_it_does_not_cover(tmp_path, real_chroma_dir):
@@ -82,7 +85,9 @@ def test_clinician_path_upload_save_open_case_record_verdict_and_report(tmp_path
     clinician report is offered."""
     from scripts.browser import click_text
 
-    with running_app({"DERMADESK_DATA_DIR": str(tmp_path)}) as url, chromium() as driver:
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    with running_app({"DERMADESK_DATA_DIR": str(tmp_path / "data")}) as url, chromium(downloads=downloads) as driver:
         driver.get(f"{url}/?user=Dr%20Browser")
         wait_for_text(driver, "Decision support, not a diagnosis")
         upload(driver, HAM_DIR / "images" / "ISIC_0024306.jpg")
@@ -97,6 +102,8 @@ def test_clinician_path_upload_save_open_case_record_verdict_and_report(tmp_path
         choose(driver, "Management", "Reassure")
         click_button(driver, "Save verdict")
         wait_for_text(driver, "Verdict saved (version 2)")
-        wait_for_text(driver, "Clinician report (PDF)")
+        click_button(driver, "Clinician report (PDF)", exact=False)
+        report = wait_for_download(downloads, ".pdf")
+        assert report.read_bytes()[:5] == b"%PDF-"
         driver.get(f"{url}/case_queue?user=Dr%20Browser")
         wait_for_text(driver, "Showing 1 of 1 case(s)")

@@ -168,6 +168,18 @@ def test_case_page_shows_other_visits_side_by_side(store):
                       f"**This visit: case #{second.id}**, {second.created_at:%Y-%m-%d}"]
 
 
+def test_case_page_says_when_the_image_was_not_usable(store):
+    odd = store.create_case(sample_case(1, prediction=make_prediction(out_of_distribution=True, ood_score=99.0)),
+                            actor="Dr A")
+    blurred = store.create_case(sample_case(2, quality_problems=("blurred",)), actor="Dr A")
+    plain = store.create_case(sample_case(3), actor="Dr A")
+    assert any("did not look like a dermoscopy image" in e.value for e in _open(CASE, odd.id).error)
+    assert any(w.value.startswith("**Poor image (blurred)") for w in _open(CASE, blurred.id).warning)
+    at = _open(CASE, plain.id)
+    assert not any("did not look like" in e.value for e in at.error)
+    assert not any("Poor image" in w.value for w in at.warning)
+
+
 def test_case_page_survives_lost_image_files(store):
     saved = store.create_case(sample_case(3, heatmap_target="mel"), actor="Dr A")
     case = store.get_case(saved.id)

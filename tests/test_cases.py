@@ -790,6 +790,11 @@ def test_an_image_the_model_found_unlike_a_lesion_is_marked_in_the_queue(store):
     rows = {r["case"]: r for r in summaries_table(list(listed.values()))}
     assert rows[odd.id]["predicted"] == "not a lesion image?"
     assert rows[ordinary.id]["predicted"] == listed[ordinary.id].predicted_class
+    assert (rows[odd.id]["image check"], rows[ordinary.id]["image check"]) == ("not a lesion image?", "passed")
+    out = io.StringIO()
+    store.export_csv(out)
+    exported = {int(r["case_id"]): r for r in csv.DictReader(io.StringIO(out.getvalue()))}
+    assert (exported[odd.id]["image_check"], exported[ordinary.id]["image_check"]) == ("not a lesion image?", "passed")
 
 
 # --- lesions across visits ----------------------------------------------------------------------

@@ -40,5 +40,5 @@ def test_a_poor_image_saved_as_a_case_is_marked_in_the_queue(case_store, photo):
     saved = case_store.create_case(sample_case(image=blurred, size=blurred.size, quality_problems=codes,
                                                heatmap=np.zeros((256, 341))), actor="Dr Q")
     (row,) = summaries_table([s for s in case_store.list_cases() if s.id == saved.id])
-    assert row["predicted"].endswith("(poor image)")
+    assert row["predicted"].endswith("(poor image)") and row["image check"] == "poor image: blurred"
     assert case_store.get_case(saved.id).summary.quality_problems == ("blurred",)

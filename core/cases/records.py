@@ -124,6 +124,15 @@ class CaseSummary:
     # Blurred, too dark or too bright when it was saved: the result may not be readable.
     quality_problems: tuple[str, ...] = ()
 
+    @property
+    def image_check(self) -> str:
+        """The image's standing in words, for the queue: such a case is not an ordinary case."""
+        if self.not_a_lesion_image:
+            return "not a lesion image?"
+        if self.quality_problems:
+            return "poor image: " + ", ".join(self.quality_problems)
+        return "passed"
+
 
 @dataclass(frozen=True)
 class CaseImage:

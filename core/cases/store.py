@@ -509,7 +509,8 @@ class CaseStore:
                     r.verdict_diagnosis or "", r.verdict_agreement or "", r.verdict_management or "",
                     r.verdict_comment or "", r.verdict_by or "",
                     r.verdict_at.isoformat(timespec="seconds") if r.verdict_at else "",
-                    r.source_name, r.images[0].sha256 if r.images else "", r.note, r.version])
+                    r.source_name, r.images[0].sha256 if r.images else "", r.note, r.version,
+                    _summary(r).image_check])
             return rows
 
         rows = self._run(work, write=False)
@@ -564,7 +565,7 @@ class CaseStore:
 EXPORT_COLUMNS = ("case_id", "lesion_id", "created_at", "created_by", "status", "urgency", "predicted", "confidence",
                   *(f"p_{c}" for c in CLASSES), "model_version", "age", "sex", "site", "seven_point_score",
                   "verdict_diagnosis", "verdict_agreement", "verdict_management", "verdict_comment", "verdict_by",
-                  "verdict_at", "source_name", "image_sha256", "note", "version")
+                  "verdict_at", "source_name", "image_sha256", "note", "version", "image_check")
 
 
 def _spreadsheet_safe(value: Any) -> Any:
@@ -653,7 +654,7 @@ def urgency_sort_key(urgency: str, malignant: float) -> tuple[int, float]:
 
 def summaries_table(summaries: Sequence[CaseSummary]) -> list[dict[str, Any]]:
     """Queue rows as plain dicts (for tables in the UI and the CLI)."""
-    return [{"case": s.id, "urgency": s.urgency, "status": s.status,
+    return [{"case": s.id, "urgency": s.urgency, "status": s.status, "image check": s.image_check,
              "predicted": "not a lesion image?" if s.not_a_lesion_image else
                           f"{s.predicted_class} (poor image)" if s.quality_problems else s.predicted_class,
              "confidence": round(s.confidence, 3), "7-point": s.seven_point_score, "verdict": s.verdict_diagnosis or "",
