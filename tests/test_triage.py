@@ -660,6 +660,7 @@ TUNING_5_WORDINGS = [
     ("Kidney transplant 2015. One of the sun spots on my scalp has grown fast and is tender.", "urgent"),
     ("Eczema plaques not responding to potent steroid for years, now an ulcerating tumour on the thigh.", "urgent"),
     ("Next to a photo from three years ago the mole is clearly bigger and darker.", "urgent"),
+    ("The mole has doubled in size and its border has gone ragged, it was tiny a year ago.", "urgent"),
     # alarming words that are not a current problem
     ("Pt asked about the signs of sepsis after a TV programme; well, obs normal.", "routine"),
     ("Brown nail streaks on several nails since childhood, unchanged, Hutchinson's sign -ve.", "routine"),

@@ -54,10 +54,12 @@ _HISTORY_MARKER = re.compile(
     r"|\bleft\s+(?:\w+\s+)?(?:scarring|scars)\b|\btreated for\b|\bexcised\b|\bat (?:the )?age (?:of )?\d+\b"
     r"|\b(?:years|a while|long) (?:back|ago)\b|\bin the past\b|\bdied\b|\bpassed away\b",
     re.IGNORECASE)
-# A past time that is the baseline of a comparison ("bigger than in a photo from two years ago") dates the
-# baseline, not the finding.
-_COMPARISON_BEFORE = re.compile(r"\b(?:compar\w*|than|vs|versus|photos?|pictures?|pics?|selfies?)\b[^.;!?\n]{0,50}$",
-                                re.IGNORECASE)
+# A past time that is the baseline of a comparison ("bigger than in a photo from two years ago", "it was tiny a
+# year ago") dates the baseline, not the finding.
+_COMPARISON_BEFORE = re.compile(
+    r"(?:\b(?:compar\w*|than|vs|versus|photos?|pictures?|pics?|selfies?)\b[^.;!?\n]{0,50}"
+    r"|\b(?:was|were|used to be)\s+(?:only\s+|just\s+|much\s+|a lot\s+)?(?:tiny|small|smaller|little|flat|flatter|lighter|"
+    r"paler|round|rounder|regular|even|smooth|(?:\d+(?:\.\d+)?\s*mm))\b[^.;!?\n]{0,30})$", re.IGNORECASE)
 # "Settled" and "subsided" look back: they end the problem named before them in the clause, not what follows.
 # So does "gone" closing a clause ("had a temp but that's gone now"); "gone navy" or "gone black" is a change, not an end.
 _SETTLED_MARKER = re.compile(
