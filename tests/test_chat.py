@@ -251,3 +251,94 @@ def test_answers_keep_one_spelling_of_words_the_knowledge_base_spells_both_ways(
     assert drop_spelling_variants("Squamous cell carcinoma (SCC) and the Nikolsky sign (skin shearing).") == \
         "Squamous cell carcinoma (SCC) and the Nikolsky sign (skin shearing)."
 
+
+
+# --- query-aware sentence selection ------------------------------------------------------------------
+
+def _lead(answer_text: str) -> str:
+    return _claims(answer_text)[0][0]
+
+
+def test_the_best_answering_sentence_leads_even_when_it_is_not_first_in_its_passage(mini_index: KnowledgeIndex) -> None:
+    answer = ask("How often should sunscreen be reapplied?", index=mini_index)
+    assert _lead(answer.answer) == "Sunscreen should be reapplied every two hours and straight after swimming or towel drying."
+
+
+@pytest.mark.parametrize("question, patterns", [
+    # The margin for a thickness, not NICE's margin for a stage, answers which thickness needs 2 cm.
+    ("What Breslow thickness needs a 2 cm margin?", [r"\b2 cm\b", r"more than 2(\.0)? mm"]),
+    ("How many images does HAM10000 contain?", [r"10,015"]),
+    ("What does a blue-white veil suggest on dermoscopy?", [r"melanoma"]),
+])
+def test_the_sentence_holding_the_asked_fact_comes_first(real_index: KnowledgeIndex, question: str,
+                                                         patterns: list[str]) -> None:
+    from core.knowledge.selection import MAX_SENTENCES
+
+    answer = ask(question, index=real_index)
+    assert not answer.refused
+    lead = _lead(answer.answer)
+    assert all(re.search(p, lead) for p in patterns), lead
+    assert len(_claims(answer.answer)) <= MAX_SENTENCES  # short enough to read
+
+
+@pytest.mark.parametrize("question", ["What is the weather tomorrow?", "What will the UV index be in Madrid tomorrow?",
+                                      "Is the UV index high today?"])
+def test_forecast_questions_are_refused_saying_what_the_chat_can_answer(mini_index: KnowledgeIndex,
+                                                                        question: str) -> None:
+    from core.knowledge.chat import LIVE_DATA
+
+    answer = ask(question, index=mini_index)
+    assert answer.refused and answer.refusal_reason == "live-data" and answer.citations == []
+    assert LIVE_DATA in answer.answer and answer.answer.endswith(SCOPE)
+
+
+@pytest.mark.parametrize("question", ["The UV index is 8 today, what sun protection do I need?",
+                                      "I'm having Mohs surgery tomorrow, what should I expect?",
+                                      "What does the UV index forecast tell me?"])
+def test_questions_that_mention_a_day_or_the_forecast_are_not_live_data_requests(question: str) -> None:
+    from core.knowledge.chat import scope_violation
+
+    assert scope_violation(question) is None
+
+
+@pytest.mark.parametrize("question, kinds", [
+    ("What excision margin does a 1.5 mm melanoma need?", {"length"}),
+    ("How likely is an actinic keratosis to become an SCC?", {"percent"}),
+    ("How often should sunscreen be reapplied?", {"percent", "time"}),
+    ("When should a changing mole be referred?", {"time"}),
+    ("How many images are in HAM10000?", {"count"}),
+    ("Firm bump that sinks in when I pinch it - what sign is that?", set()),
+    ("What is Breslow thickness?", {"length"}),
+])
+def test_questions_are_read_for_the_kind_of_figure_they_ask_for(question: str, kinds: set[str]) -> None:
+    from core.knowledge.selection import AskedFor
+
+    assert AskedFor.read(question).figure_kinds == kinds
+
+
+def test_figures_are_read_with_their_kind_and_names_and_dates_are_not_figures() -> None:
+    from core.knowledge.selection import figures_in
+
+    assert [(f.digits, f.kind) for f in figures_in("about 1 in 200,000 per year, 2 to 8 weeks, 35 ml, 0.5–1 cm, 29%")] \
+        == [("1", "percent"), ("200000", "count"), ("2", "time"), ("8", "time"), ("35", "count"), ("0.5", "length"),
+            ("1", "length"), ("29", "percent")]
+    assert figures_in("HAM10000, NICE NG12 and a T1a melanoma, in the 2019 guideline") == []
+    assert "imag" in figures_in("10,015 dermatoscopic images")[0].following
+
+
+def test_a_figure_the_question_states_itself_earns_no_bonus() -> None:
+    from core.knowledge.selection import AskedFor
+
+    asked = AskedFor.read("What Breslow thickness needs a 2 cm margin?")
+    assert asked.given_figures == {"2"}
+    assert asked.figure_bonus("A margin of at least 2 cm is advised.") == 0.0
+    assert asked.figure_bonus("2 cm for melanoma more than 2.5 mm thick") > asked.figure_bonus("seen in 3 patients") > 0
+    assert AskedFor.read("What is a spoke-wheel area?").figure_bonus("Seen in 40% of cases.") == 0.0
+
+
+def test_how_many_favours_a_count_of_the_thing_asked_about() -> None:
+    from core.knowledge.selection import AskedFor
+
+    asked = AskedFor.read("How many images are in HAM10000?")
+    assert asked.counted == ("imag",)
+    assert asked.figure_bonus("It holds 10,015 dermatoscopic images.") > asked.figure_bonus("It has 7 classes.")

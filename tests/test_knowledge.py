@@ -120,7 +120,8 @@ def test_bm25_ranks_the_passage_with_the_rare_term_first() -> None:
     scores = bm25.scores(tokenize("Breslow"))
     assert scores.index(max(scores)) == 1 and scores[0] == scores[2] == 0
     assert bm25.coverage(tokenize("Breslow thickness"), corpus[1]) == pytest.approx(1.0)
-    assert bm25.coverage(tokenize("Breslow thickness"), corpus[0]) == 0.0
+    # "thick" meets "thickness" ("2.0 mm thick" answers a thickness question), "Breslow" carries the larger share.
+    assert 0.0 < bm25.coverage(tokenize("Breslow thickness"), corpus[0]) < 0.5
 
 
 # --- ingestion into a real Chroma directory ---------------------------------------------------
@@ -238,3 +239,41 @@ def test_misspelt_query_terms_are_read_as_the_known_term_one_edit_away() -> None
 
 def test_the_index_reads_a_misspelt_question(mini_index) -> None:
     assert mini_index.query_terms("arborizing vesels") == mini_index.query_terms("arborizing vessels")
+
+
+def test_tokenize_drops_contractions_and_accents_and_reads_ness() -> None:
+    assert tokenize("What's a T1a? Isn't it Hutchinson's sign? I've heard it can't be, won't it? whats lots") \
+        == tokenize("T1a Hutchinson sign heard")
+    assert tokenize("Sézary syndrome") == tokenize("sezary syndrome")
+    assert tokenize("Breslow thickness") == tokenize("Breslow thick")
+
+
+def test_synonyms_are_read_from_abbreviations_and_also_called() -> None:
+    from core.knowledge.synonyms import defined_names
+
+    assert defined_names("Atypical fibroxanthoma (AFX) is a rare tumour of the dermis.") == [
+        ["Atypical fibroxanthoma", "AFX"]]
+    assert defined_names("Lichen planus-like keratosis (LPLK), also called benign lichenoid keratosis or lichenoid "
+                         "keratosis, is a benign lesion.") == [
+        ["Lichen planus-like keratosis", "LPLK"],
+        ["Lichen planus-like keratosis", "benign lichenoid keratosis", "lichenoid keratosis"]]
+    assert defined_names("Eczema herpeticum (also called Kaposi varicelliform eruption) is an emergency.") == [
+        ["Eczema herpeticum", "Kaposi varicelliform eruption"]]
+    # A long clause before "also called" is not a name; "(pT)" is a prefix convention, not an abbreviation.
+    assert defined_names("In older people the combination of the two is sometimes called desmoplastic melanoma.") == []
+    assert defined_names("The pathological category (pT) is recorded.") == []
+
+
+def test_synonyms_expand_terms_but_not_through_an_abbreviation_that_is_also_a_word() -> None:
+    from core.knowledge.synonyms import Synonyms
+
+    synonyms = Synonyms([
+        "Atypical fibroxanthoma (AFX) arises on sun-damaged skin.",
+        "Lichen planus-like keratosis (LPLK), also called lichenoid keratosis, is benign.",
+        "Severe cutaneous adverse reactions (SCAR) include SJS.",
+        "Excision leaves a scar.", "A scar may stretch.",
+    ])
+    assert set(synonyms.expand(tokenize("AFX in older men"))) >= set(tokenize("atypical fibroxanthoma"))
+    assert set(synonyms.expand(tokenize("atypical fibroxanthoma"))) >= {"afx"}
+    assert set(synonyms.expand(tokenize("LPLK on dermoscopy"))) >= set(tokenize("lichenoid keratosis"))
+    assert synonyms.expand(tokenize("a scar on the leg")) == tokenize("a scar on the leg")

@@ -4,11 +4,13 @@
 
 1. the red-flag triage filter on the raw message (`core.triage.assess`), so an emergency is escalated
    whatever else happens;
-2. a scope guard: prompt-injection attempts, requests to dump the knowledge base and creative-writing
-   requests are refused without retrieval (user text is data, never instructions);
+2. a scope guard: prompt-injection attempts, requests to dump the knowledge base, creative-writing requests
+   and requests for live data (forecasts) are refused without retrieval (user text is data, never
+   instructions);
 3. fused retrieval (`KnowledgeIndex.search`); weak retrieval means refusal;
-4. the extractive composer: the most relevant knowledge-base sentences, verbatim, each followed by its
-   [n] citation. Nothing else is written apart from the fixed framing and refusal texts below.
+4. the extractive composer: the knowledge-base sentences that best answer the question, the best first
+   (`core.knowledge.selection`), verbatim but for doubled spellings, each followed by its [n] citation.
+   Nothing else is written apart from the fixed framing and refusal texts below.
 
 For the Streamlit page: keep one `KnowledgeIndex` per process (opening loads the embedder and reads
 the collections) and pass it as `index=`; render `Answer.answer`, then one expandable card per
@@ -24,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from core.config import CLASS_NAMES
 from core.text import storable
-from core.knowledge.index import IndexedSentence, KnowledgeIndex
+from core.knowledge.index import KnowledgeIndex
 from core.knowledge.lexical import tokenize
-from core.knowledge.retrieval import Passage, Retrieval
+from core.knowledge.retrieval import Passage
+from core.knowledge.selection import PickedSentence, question_parts, select_sentences
 from core.triage import Assessment, assess
 
 if TYPE_CHECKING:
@@ -36,6 +39,7 @@ REFUSAL = "I don't have that in the knowledge base."
 SCOPE = ("I can answer questions about skin lesions and their dermoscopy, skin-cancer referral, staging and "
          "follow-up rules, skin emergencies, sun protection, skin biopsy and Mohs surgery, and how DermaDesk's "
          "model and heatmaps work.")
+LIVE_DATA = "It holds no live data such as weather or UV forecasts."
 ESCALATION = {
     "emergency": "This message describes red flags that need emergency care now: call the local emergency "
                  "number or go to the emergency department. Background from the knowledge base follows.",
@@ -43,23 +47,6 @@ ESCALATION = {
               "same day). Background from the knowledge base follows.",
 }
 
-# Composer tuning (scores are cosine similarities plus weighted shares; see `select_sentences`).
-PASSAGES_CONSIDERED = 5
-MAX_SENTENCES = 5
-MAX_SENTENCES_FOR_LISTS = 6  # "list the six phototypes", "what are the criteria"
-MIN_SENTENCES = 2  # one sentence rarely answers a clinical question; the second may score lower
-MIN_SENTENCE_MARGIN = 0.4
-CONTEXT_WEIGHT = 0.3
-LEXICAL_WEIGHT = 0.3
-ANSWER_TYPE_BONUS = 0.1
-DEFINITION_BONUS = 0.1
-MIN_NEW_TERMS = 5
-TOPIC_SENTENCE_PENALTY = 0.1
-SAME_SECTION_BONUS = 0.1  # further sentences from the best sentence's section read as one answer
-CONTINUATION_BONUS = 0.2  # the sentence right after a chosen one often completes it ("The rest were ...")
-COVERAGE_GAIN_WEIGHT = 0.3
-ANSWER_MARGIN = 0.3  # a further sentence must score within this of the first one
-NEAR_DUPLICATE = 0.9  # cosine above which a second sentence adds nothing
 MAX_QUESTION_CHARS = 2000
 
 _INJECTION = [re.compile(p, re.IGNORECASE) for p in (
@@ -86,27 +73,16 @@ _CREATIVE = re.compile(
     r"|\btell\s+me\s+a\s+(joke|story)\b",
     re.IGNORECASE,
 )
+# A forecast or today's conditions: the knowledge base is static, so a passage about the UV index is no answer to
+# "what will the UV index be in Madrid tomorrow?". A question that states the value ("the UV index is 8 today")
+# asks for advice the knowledge base holds.
+_WHEN_LIVE = re.compile(r"\b(tomorrow|tonight|today|this\s+(week|weekend|morning|afternoon|evening)|next\s+(week|weekend|"
+                        r"few\s+days)|right\s+now|at\s+the\s+moment)\b", re.IGNORECASE)
+_FORECAST_TOPIC = re.compile(r"\b(weather|forecast\w*|uv\s+(index|level)|temperature|rain\w*|pollen)\b", re.IGNORECASE)
 # Dosing questions must be clearly about something the knowledge base covers: it holds no general
 # prescribing information, so a passage sharing only the word "dose" is not an answer.
 _DOSING = re.compile(r"\b(dose|doses|dosing|dosage|mg/kg|loading\s+dose|titrat\w*|how\s+many\s+mg)\b", re.IGNORECASE)
 DOSING_MIN_COVERAGE = 0.75
-_QUANTITY = re.compile(
-    r"\b(how\s+(many|much|long|often|big|large|thick|deep|soon)|what\s+(share|proportion|percentage|fraction|size|"
-    r"score|age|dose|spf|number)|which\s+score|cut-?offs?|thresholds?|how\s+common)\b", re.IGNORECASE)
-_NUMBER = re.compile(r"(?<![A-Za-z])\d")  # a figure, not the digits of a name such as HAM10000
-_WHY = re.compile(r"\bwhy\b|\bwhat\s+(causes|is\s+the\s+reason)\b|\bhow\s+come\b", re.IGNORECASE)
-_REASON = re.compile(r"\b(because|so\s+that|since|therefore|as\s+a\s+result|leads?\s+to|due\s+to|owing\s+to|"
-                     r"caused\s+by|causes?|otherwise|which\s+means)\b", re.IGNORECASE)
-# "... and how/what/which ..." or a second question mark starts another part of a compound question.
-_PART_SPLIT = re.compile(
-    r",?\s+and\s+(?=(?:how|what|which|when|where|why|who|does|do|is|are|can|should|will|roughly|at\s+what)\b)"
-    r"|\?\s+(?=\S)", re.IGNORECASE)
-_DEFINITION = re.compile(
-    r"\s*(what\s+(is|are)\s+(an?\s+|the\s+)?[\w' /-]{1,60}\??\s*$|define\b|definition\s+of\b|tell\s+me\s+about\b|"
-    r"what\s+does\s+[\w' /-]{1,40}\s+(mean|stand\s+for)\??\s*$)", re.IGNORECASE)
-_ENUMERATION = re.compile(
-    r"\b(list|name|enumerate|run\s+(me\s+)?through|what\s+are\s+the|which\s+(features|criteria|signs|types|classes)|"
-    r"criteria|types|phototypes|classes|features|signs|steps|stages)\b", re.IGNORECASE)
 # Words that tie a question to the current case rather than to a topic in general.
 _COMPARISON = re.compile(r"\b(rather\s+than|instead\s+of|versus|vs\.?|differ\w*|distinguish|tell\s+apart|compared?|"
                          r"or\s+an?\b|other\s+options?|runner-?up|second)\b", re.IGNORECASE)
@@ -139,7 +115,8 @@ class Answer:
     refused: bool
     triage_level: str
     triage: Assessment
-    refusal_reason: str | None = None  # "empty-retrieval", "weak-retrieval", "injection", "creative", "dosing"
+    refusal_reason: str | None = None  # "empty-retrieval", "weak-retrieval", "injection", "creative", "live-data",
+    # "not-a-question", "dosing"
     retrieved: tuple[Passage, ...] = field(default=(), repr=False)  # for evaluation and debugging
 
     def to_json(self) -> dict[str, Any]:
@@ -162,11 +139,14 @@ def run_triage(text: str) -> tuple[str, Assessment]:
 
 
 def scope_violation(question: str) -> str | None:
-    """Why a question must be refused before retrieval ("injection", "creative", "not-a-question"), or None."""
+    """Why a question must be refused before retrieval ("injection", "creative", "live-data", "not-a-question"),
+    or None."""
     if any(pattern.search(question) for pattern in _INJECTION):
         return "injection"
     if _CREATIVE.search(question):
         return "creative"
+    if _WHEN_LIVE.search(question) and _FORECAST_TOPIC.search(question) and not re.search(r"\d", question):
+        return "live-data"
     if _CODE.search(question) or not any(any(ch.isalpha() for ch in token) for token in tokenize(question)):
         return "not-a-question"
     return None
@@ -211,7 +191,9 @@ def ask(
     question = question.strip()[:MAX_QUESTION_CHARS]
 
     def refuse(reason: str, retrieved: Sequence[Passage] = ()) -> Answer:
-        text = f"{ESCALATION[triage_level]} {REFUSAL}" if triage_level in ESCALATION else f"{REFUSAL} {SCOPE}"
+        note = f" {LIVE_DATA}" if reason == "live-data" else ""
+        text = (f"{ESCALATION[triage_level]} {REFUSAL}{note}" if triage_level in ESCALATION
+                else f"{REFUSAL}{note} {SCOPE}")
         return Answer(text, [], True, triage_level, assessment, reason, tuple(retrieved))
 
     violation = scope_violation(question)
@@ -230,121 +212,12 @@ def ask(
 
     parts = question_parts(question)
     part_vectors = index.embed_many(parts) if len(parts) > 1 else []
-    picked = select_sentences(index, retrieval, index.query_terms(query), question, parts if len(part_vectors) else (),
-                              part_vectors)
+    picked = select_sentences(index, retrieval, index.query_terms(query), question,
+                              parts if len(part_vectors) else (), part_vectors)
     text, citations = render_with_citations(picked)
     if triage_level in ESCALATION:
         text = f"{ESCALATION[triage_level]} {text}"
     return Answer(text, citations, False, triage_level, assessment, None, tuple(retrieval.passages))
-
-
-@dataclass(frozen=True)
-class PickedSentence:
-    passage: Passage
-    position: int
-    text: str
-    score: float
-
-
-def question_parts(question: str) -> list[str]:
-    """The sub-questions of a compound question ("What causes X and how is it treated?"), else [question]."""
-    parts = [p.strip(" ,;?") for p in _PART_SPLIT.split(question)]
-    parts = [p for p in parts if len(p.split()) >= 2]
-    return parts if len(parts) > 1 else [question]
-
-
-def select_sentences(index: KnowledgeIndex, retrieval: Retrieval, query_terms: Sequence[str],
-                     question: str = "", parts: Sequence[str] = (),
-                     part_vectors: Sequence[Sequence[float]] = ()) -> list[PickedSentence]:
-    """Pick the few sentences of the top passages that best answer the query, in reading order.
-
-    Score of a sentence for a query: its cosine similarity to the query, plus its passage's
-    similarity (context), plus the share of query terms found in the sentence or its section
-    heading, plus a bonus when it has the kind of content the question asks for (a figure for "how
-    many", a reason for "why"). The best sentence for the whole question comes first; for a compound
-    question (`parts`, embedded as `part_vectors`) the best sentence for each part follows. Further
-    sentences are added greedily, favouring the best sentence's section, the sentence that continues
-    a chosen one, and query terms not yet covered; near-duplicates are skipped.
-    """
-    import numpy as np
-
-    query_vector = np.asarray(retrieval.query_embedding, dtype=np.float32)
-    part_matrix = np.asarray(part_vectors, dtype=np.float32).reshape(-1, query_vector.shape[0])
-    part_terms = [index.query_terms(part) for part in parts]
-    wants_number = bool(_QUANTITY.search(question))
-    wants_reason = bool(_WHY.search(question))
-    wants_definition = bool(_DEFINITION.match(question))
-    candidates: list[_Candidate] = []
-    for passage in retrieval.passages[:PASSAGES_CONSIDERED]:
-        heading = index.heading_terms(passage.chunk_id)
-        context = CONTEXT_WEIGHT * max(passage.dense, passage.best_sentence)
-        for sentence in index.sentences_of(passage.chunk_id):
-            terms = set(sentence.terms) | set(heading)
-            answer_type = ((wants_number and _NUMBER.search(sentence.text))
-                           or (wants_reason and _REASON.search(sentence.text)))
-            prior = context + (ANSWER_TYPE_BONUS if answer_type else 0.0)
-            # A sentence that adds few words beyond the question ("The scale has important limits.")
-            # introduces a topic without answering; the embedding still rates it highly.
-            if len(set(sentence.terms) - set(query_terms)) < MIN_NEW_TERMS:
-                prior -= TOPIC_SENTENCE_PENALTY
-            # "What is X?" is best answered by a document's opening sentence, which defines X.
-            if wants_definition and passage.chunk_id.endswith("#000") and sentence.position == 0:
-                prior += DEFINITION_BONUS
-            base = float(sentence.vector @ query_vector) + prior + LEXICAL_WEIGHT * index.coverage(query_terms, terms)
-            part_scores = [
-                float(sentence.vector @ part_matrix[i]) + prior + LEXICAL_WEIGHT * index.coverage(part_terms[i], terms)
-                for i in range(len(part_matrix))
-            ]
-            candidates.append(_Candidate(base, sentence, passage, terms, part_scores))
-    if not candidates:
-        return []
-
-    def redundant(candidate: _Candidate, chosen: list[_Candidate]) -> bool:
-        return any(c is candidate or float(candidate.sentence.vector @ c.sentence.vector) > NEAR_DUPLICATE
-                   for c in chosen)
-
-    first = max(candidates, key=lambda c: c.base)
-    chosen = [first]
-    for part in range(len(part_matrix)):
-        best_for_part = max(candidates, key=lambda c: c.part_scores[part])
-        if not redundant(best_for_part, chosen) and best_for_part.base >= first.base - MIN_SENTENCE_MARGIN:
-            chosen.append(best_for_part)
-
-    limit = max(len(chosen), MAX_SENTENCES_FOR_LISTS if _ENUMERATION.search(question) else MAX_SENTENCES)
-    covered = set().union(*(c.terms for c in chosen))
-    while len(chosen) < limit:
-        best_value, best = -1.0, None
-        for candidate in candidates:
-            if redundant(candidate, chosen):
-                continue
-            value = candidate.base + COVERAGE_GAIN_WEIGHT * index.coverage(query_terms, candidate.terms - covered)
-            if candidate.passage.chunk_id == first.passage.chunk_id:
-                value += SAME_SECTION_BONUS
-            if any(c.passage.chunk_id == candidate.passage.chunk_id
-                   and c.sentence.position == candidate.sentence.position - 1 for c in chosen):
-                value += CONTINUATION_BONUS
-            if value > best_value:
-                best_value, best = value, candidate
-        margin = MIN_SENTENCE_MARGIN if len(chosen) < MIN_SENTENCES else ANSWER_MARGIN
-        if best is None or best_value < first.base - margin:
-            break
-        chosen.append(best)
-        covered |= best.terms
-
-    passage_rank: dict[str, int] = {}
-    for candidate in chosen:
-        passage_rank.setdefault(candidate.passage.chunk_id, len(passage_rank))
-    chosen.sort(key=lambda c: (passage_rank[c.passage.chunk_id], c.sentence.position))
-    return [PickedSentence(c.passage, c.sentence.position, c.sentence.text, c.base) for c in chosen]
-
-
-@dataclass(frozen=True, eq=False)
-class _Candidate:
-    base: float  # score for the whole question
-    sentence: IndexedSentence
-    passage: Passage
-    terms: set[str]
-    part_scores: list[float]  # score for each part of a compound question
 
 
 def render_with_citations(picked: Iterable[PickedSentence]) -> tuple[str, list[Citation]]:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.knowledge.chat import PASSAGES_CONSIDERED, Answer, ask
+from core.knowledge.chat import Answer, ask
 from core.knowledge.index import KnowledgeIndex
+from core.knowledge.selection import PASSAGES_CONSIDERED
 # ---------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

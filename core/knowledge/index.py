@@ -3,8 +3,9 @@ sentences), and `KnowledgeIndex`, the read side that the chat uses.
 
 * `ingest` embeds chunks and sentences with the packaged all-MiniLM-L6-v2 model; only new or changed
   documents (by content hash) are re-embedded.
-* `KnowledgeIndex.search` fuses dense similarity (Chroma) with BM25 over the same chunks
-  (`core.knowledge.retrieval`) and returns a `Retrieval` whose `confident` flag tells the chat to
+* `KnowledgeIndex.search` fuses dense similarity (Chroma) with BM25 over the same chunks, whose terms
+  include the knowledge base's own synonyms of the names in them (`core.knowledge.synonyms`, read from
+  the sentences at open time), and returns a `Retrieval` whose `confident` flag tells the chat to
   answer or refuse. The chat reads sentences, their vectors and terms through the methods below only.
 
 Typical use (the dashboard keeps one `KnowledgeIndex` per process, e.g. in `st.cache_resource`)::
@@ -30,6 +31,7 @@ from core.knowledge.documents import KnowledgeBaseError, load_documents
 from core.knowledge.lexical import BM25, tokenize
 from core.knowledge.retrieval import DENSE_CANDIDATES, SENTENCE_CANDIDATES, Passage, Retrieval, confident, fuse
 from core.knowledge.splitting import Chunk, split_document
+from core.knowledge.synonyms import Synonyms
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -278,6 +280,7 @@ class IndexedSentence:
     position: int  # within its passage
     text: str
     terms: tuple[str, ...]  # `tokenize(text)`
+    matched_terms: frozenset[str]  # `terms` and those of the knowledge base's synonyms of names in it
     vector: np.ndarray  # normalised embedding
 
 
@@ -298,22 +301,24 @@ class KnowledgeIndex:
         if not self._chunks:
             raise KnowledgeBaseError("the knowledge index is empty: run `python -m core ingest` first")
         self._chunk_ids = sorted(self._chunks)
-        self._heading_terms = {
-            cid: tuple(tokenize(f"{self._chunks[cid]['title']} {self._chunks[cid]['section']}"))
-            for cid in self._chunk_ids
-        }
-        self._chunk_terms = {cid: list(self._heading_terms[cid]) + tokenize(self._chunks[cid]["text"])
+        rows = sentence_store.get(include=["documents", "metadatas", "embeddings"])
+        order = sorted(range(len(rows["ids"])), key=lambda i: rows["ids"][i])
+        self._synonyms = Synonyms(rows["documents"][i] for i in order)
+        headings = {cid: tokenize(f"{self._chunks[cid]['title']} {self._chunks[cid]['section']}")
+                    for cid in self._chunk_ids}
+        self._heading_terms = {cid: tuple(self._synonyms.expand(headings[cid])) for cid in self._chunk_ids}
+        self._chunk_terms = {cid: self._synonyms.expand(headings[cid] + tokenize(self._chunks[cid]["text"]))
                              for cid in self._chunk_ids}
         self._bm25 = BM25([self._chunk_terms[cid] for cid in self._chunk_ids])
 
-        rows = sentence_store.get(include=["documents", "metadatas", "embeddings"])
-        order = sorted(range(len(rows["ids"])), key=lambda i: rows["ids"][i])
         self._sentence_vectors = np.asarray([rows["embeddings"][i] for i in order], dtype=np.float32)
-        self._sentences = [
-            IndexedSentence(rows["metadatas"][i]["chunk_id"], int(rows["metadatas"][i]["position"]),
-                            rows["documents"][i], tuple(tokenize(rows["documents"][i])), self._sentence_vectors[row])
-            for row, i in enumerate(order)
-        ]
+        self._sentences = []
+        for row, i in enumerate(order):
+            text = rows["documents"][i]
+            terms = tuple(tokenize(text))
+            self._sentences.append(IndexedSentence(
+                rows["metadatas"][i]["chunk_id"], int(rows["metadatas"][i]["position"]), text, terms,
+                frozenset(self._synonyms.expand(terms)), self._sentence_vectors[row]))
         self._sentences_by_chunk: dict[str, list[int]] = {}
         for row, sentence in enumerate(self._sentences):
             self._sentences_by_chunk.setdefault(sentence.chunk_id, []).append(row)
@@ -356,7 +361,7 @@ class KnowledgeIndex:
         return [self._sentences[row] for row in self._sentences_by_chunk.get(chunk_id, [])]
 
     def heading_terms(self, chunk_id: str) -> tuple[str, ...]:
-        """Terms of a passage's document title and section heading."""
+        """Terms of a passage's document title and section heading, with their synonyms."""
         return self._heading_terms[chunk_id]
 
     def coverage(self, query_terms: Sequence[str], terms: Iterable[str]) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -23,6 +24,11 @@ _WORD = re.compile(r"[a-z0-9]+(?:[-_'][a-z0-9]+)*")
 _THOUSANDS = re.compile(r"(?<=\d)[,\s](?=\d{3}\b)")
 _OE_DIGRAPH = re.compile(r"^oe|(?<=^f)oe|(?<=rrh)oe")
 _LATIN_PLURALS = {"nevi": "nevus", "nevu": "nevus", "melanocyti": "melanocyt"}
+# A contraction's clitic is no content word: "what's", "isn't", "I've" would otherwise yield the terms "what",
+# "isnt" and "ive", which no passage holds (they weigh as the rarest terms and drag a question's coverage down).
+_NEGATED_MODAL = re.compile(r"\b(ca|wo|sha)n['’]t\b")
+_MODAL = {"ca": "can", "wo": "will", "sha": "shall"}
+_CLITIC = re.compile(r"n['’]t\b|['’](s|ve|re|ll|d|m)\b")
 
 
 def _normalise_word(word: str) -> str:
@@ -45,7 +51,7 @@ def _stem(word: str) -> str:
         return word[:-3] + "y"  # classifies, classified -> classify
     if word.endswith(("ification", "ifications")):
         return word[: word.rindex("ification")] + "ify"  # classification -> classify
-    for suffix in ("ations", "ation", "ments", "ment", "ings", "ing", "edly", "ed", "ly"):
+    for suffix in ("ness", "ations", "ation", "ments", "ment", "ings", "ing", "edly", "ed", "ly"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)]
             if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
@@ -63,11 +69,17 @@ def _stem(word: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Lower-cased, normalised content words; 'spoke-wheel' yields 'spokewheel', 'spoke' and 'wheel'."""
     tokens: list[str] = []
-    for match in _WORD.finditer(_THOUSANDS.sub("", text.lower())):
+    text = text.lower()
+    if not text.isascii():  # "Sézary" as "sezary", as people type it
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = _CLITIC.sub(" ", _NEGATED_MODAL.sub(lambda m: f"{_MODAL[m.group(1)]} not", text))
+    for match in _WORD.finditer(_THOUSANDS.sub("", text)):
         parts = [p for p in re.split(r"[-_']", match.group()) if p]
         if len(parts) > 1:
             tokens.append(_normalise_word("".join(parts)))
-        tokens.extend(_normalise_word(p) for p in parts if p not in STOPWORDS and (len(p) > 1 or p.isdigit()))
+        # Checked again once normalised: "whats" and "lots" are "what" and "lot".
+        tokens.extend(word for p in parts if p not in STOPWORDS and (len(p) > 1 or p.isdigit())
+                      for word in [_normalise_word(p)] if word not in STOPWORDS)
     return tokens
 
 
