@@ -633,12 +633,6 @@ TUNING_4_WORDINGS = [
 ]
 
 
-@pytest.mark.parametrize("text, level", TUNING_4_WORDINGS)
-def test_wordings_found_with_tuning_set_4(text, level):
-    result = assess(text, semantic=False)
-    assert result.level == level, (result.findings, result.set_aside)
-
-
 # Kinds of wording found with the fifth tuning set (tests/data/triage_tuning_5.jsonl), written anew here.
 TUNING_5_WORDINGS = [
     # mechanisms and populations
@@ -668,7 +662,7 @@ TUNING_5_WORDINGS = [
 ]
 
 
-@pytest.mark.parametrize("text, level", TUNING_5_WORDINGS)
-def test_wordings_found_with_tuning_set_5(text, level):
+@pytest.mark.parametrize("text, level", TUNING_4_WORDINGS + TUNING_5_WORDINGS)
+def test_wordings_found_with_tuning_sets_4_and_5(text, level):
     result = assess(text, semantic=False)
     assert result.level == level, (result.findings, result.set_aside)
