@@ -3,6 +3,8 @@
 Pictures (overlays, mask outlines, figure grids) are drawn by `core.explain.figures`."""
 from __future__ import annotations
 
+import re
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -159,7 +161,7 @@ def acknowledged_in_session(key: str) -> bool:
 
 
 def escalation_banner(assessment, key: str, text: str | None = None, *, recorded: str | None = None,
-                      on_acknowledge=None, can_acknowledge: bool = True) -> bool:
+                      on_acknowledge=None, can_acknowledge: bool = True, compact: bool = False) -> bool:
     """Show an escalated assessment before anything else; it stays in full until acknowledged, and
     in short form after that (never hidden). Returns True once acknowledged (or if nothing to show).
 
@@ -167,12 +169,21 @@ def escalation_banner(assessment, key: str, text: str | None = None, *, recorded
     is an acknowledgement already kept in the audit trail ("Dr A, 2026-12-02 10:14 UTC"); `on_acknowledge`
     is called when the clinician ticks the box, to record it there; without a name (`can_acknowledge`
     False) the box is disabled, so no acknowledgement goes unattributed.
+
+    `compact` (the analysis and case pages, where the image and the result must stay on the first screen):
+    the level, the most severe finding and its first action in the banner itself, always shown; every finding,
+    the words that raised them, the full advice and the sources in a folded expander right below it, beside
+    the acknowledgement box.
     """
     if assessment is None or not assessment.escalated:
         return True
     show, icon, heading = _LEVEL_STYLE[assessment.level]
     flag_key = f"acknowledged-{key}"  # plain session state: survives reruns, unlike an unrendered widget
     acknowledged = bool(recorded) or st.session_state.get(flag_key, False)
+    if compact:
+        _compact_banner(assessment, key, text, recorded=recorded, acknowledged=acknowledged,
+                        on_acknowledge=on_acknowledge, can_acknowledge=can_acknowledge)
+        return acknowledged
     lines = [f"**{heading}**", ""]
     lines += [f"- **{f.condition}**: {f.finding}" + (f" — {f.detail}" if f.detail else "") for f in assessment.findings]
     if recorded:
@@ -190,8 +201,71 @@ def escalation_banner(assessment, key: str, text: str | None = None, *, recorded
                 st.markdown("\n".join(f"- {s}" for s in assessment.sources))
         st.checkbox("I have read this red flag and will act on it", key=f"ack-{key}", disabled=not can_acknowledge,
                     on_change=_acknowledge, args=(flag_key, on_acknowledge),
-                    help=None if can_acknowledge else "Enter your name in the sidebar: the acknowledgement is recorded with it.")
+                    help=None if can_acknowledge else _NAME_FIRST)
     return acknowledged
+
+
+_NAME_FIRST = "Enter your name in the sidebar: the acknowledgement is recorded with it."
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+def first_action(assessment) -> str:
+    """The single most important thing to do: the first sentence of the most severe finding's advice (of the
+    level's advice when that finding names no condition with advice of its own)."""
+    from core.triage import CONDITIONS
+
+    top = assessment.findings[0] if assessment.findings else None
+    condition = CONDITIONS.get(top.condition_key) if top is not None else None
+    advice = condition.advice if condition is not None else (assessment.advice[0] if assessment.advice else "")
+    return _SENTENCE_END.split(advice, maxsplit=1)[0]
+
+
+def banner_headline(assessment) -> str:
+    """The level, the most severe finding and how many more there are, in one line of markdown."""
+    _, _, heading = _LEVEL_STYLE[assessment.level]
+    findings = assessment.findings
+    if not findings:
+        return f"**{heading}.**"
+    top = findings[0]
+    more = len(findings) - 1
+    return (f"**{heading}:** {_escape_markdown(top.condition)}: {_escape_markdown(top.finding)}"
+            + (f" — and {more} more finding{'s' if more > 1 else ''} below." if more else "."))
+
+
+def banner_pointer(area, assessment) -> None:
+    """Where the red flags are, said beside an input that raised them (the banner may be scrolled out of view)."""
+    if assessment is None or not assessment.escalated:
+        return
+    show, _, _ = _LEVEL_STYLE[assessment.level]
+    with area:
+        show(f"**{assessment.level.upper()} red flag** — shown at the top of this page, above the result.",
+             icon=":material/arrow_upward:")
+
+
+def _compact_banner(assessment, key: str, text: str | None, *, recorded: str | None, acknowledged: bool,
+                    on_acknowledge, can_acknowledge: bool) -> None:
+    show, icon, _ = _LEVEL_STYLE[assessment.level]
+    lines = [banner_headline(assessment), f"**First action:** {_escape_markdown(first_action(assessment))}"]
+    if recorded:
+        lines.append(f"_Read and acknowledged by {_escape_markdown(recorded)} (in the case history)._")
+    elif acknowledged:
+        lines.append("_Acknowledged by the clinician._")
+    show("  \n".join(lines), icon=icon)
+    count = len(assessment.findings)
+    details_col, ack_col = st.columns([3, 2], vertical_alignment="center")
+    with details_col.expander(f"{count} finding{'s' if count != 1 else ''} in full, with the words that raised "
+                              "them, the advice and its sources", icon=":material/list:"):
+        st.markdown("\n".join(f"- **{f.condition}**: {f.finding}" + (f" — {f.detail}" if f.detail else "")
+                               for f in assessment.findings))
+        if text:
+            st.markdown("Triggered by: " + highlighted(text, assessment.findings))
+        st.markdown("\n\n".join(assessment.advice))
+        if assessment.sources:
+            st.markdown("**Sources for this advice**\n\n" + "\n".join(f"- {s}" for s in assessment.sources))
+    if not acknowledged:
+        ack_col.checkbox("I have read this red flag and will act on it", key=f"ack-{key}",
+                         disabled=not can_acknowledge, on_change=_acknowledge,
+                         args=(f"acknowledged-{key}", on_acknowledge), help=None if can_acknowledge else _NAME_FIRST)
 
 
 # --- Explanation lab ------------------------------------------------------------------------------

@@ -59,6 +59,9 @@ with inputs:
                         key="analysis_note", help="Read by the red-flag filter before anything else.",
                         max_chars=MAX_TEXT_CHARS)
     st.session_state["analysis_note_kept"] = note
+    # Filled once an image is analysed and the red flags are known: a pointer to the banner, which the result
+    # below it may push out of view from here.
+    banner_pointer_area = st.empty()
     st.markdown("**NICE weighted 7-point checklist**")
     st.caption("Major features score 2, minor features 1; a total of 3 or more warrants a suspected-cancer "
                "pathway referral (NICE NG12).")
@@ -76,7 +79,7 @@ if upload_bytes is None:
     with banner_area:
         red_flags, note_problem = pre_image_red_flags(note, checklist)
         ui.note_problem(note_problem)
-        ui.escalation_banner(red_flags, key=f"note-{flags_key}", text=note)
+        ui.escalation_banner(red_flags, key=f"note-{flags_key}", text=note, compact=True)
         st.info("Upload a dermoscopic image of a single lesion to see the model's assessment.")
     ui.model_limits()
     st.stop()
@@ -107,7 +110,8 @@ def heatmap_of(target: str):
 # Red flags come before the model's output: note, checklist and classifier escalation together.
 with banner_area:
     ui.note_problem(analysis.note_problem)
-    ui.escalation_banner(analysis.red_flags, key=f"{key}-{flags_key}", text=note)
+    ui.escalation_banner(analysis.red_flags, key=f"{key}-{flags_key}", text=note, compact=True)
+ui.banner_pointer(banner_pointer_area, analysis.red_flags)
 st.session_state["current_case"] = analysis.current_case(upload_name)
 
 with result_area:

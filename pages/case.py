@@ -160,8 +160,9 @@ except CaseStoreError as exc:
 summary = case.summary
 assessment = case.assessment()
 
-# Red flags come before everything else and stay (in short form) once acknowledged; an acknowledgement
-# is recorded in the case's history with the clinician's name and the time.
+# Red flags come before everything else, short (level, the most severe finding, the first action; every finding
+# in a folded expander below) so that the case's image stays on the first screen, and they stay once
+# acknowledged; an acknowledgement is recorded in the case's history with the clinician's name and the time.
 acknowledgement = case.red_flag_acknowledgement
 
 
@@ -174,7 +175,7 @@ def record_acknowledgement() -> None:
 
 ui.escalation_banner(assessment, key=f"case-{case_id}", text=case.note or None, on_acknowledge=record_acknowledgement,
                      can_acknowledge=bool(user), recorded=f"{acknowledgement.actor}, {acknowledgement.at:%Y-%m-%d %H:%M} UTC"
-                     if acknowledgement else None)
+                     if acknowledgement else None, compact=True)
 ack_error = st.session_state.pop(f"case-{case_id}-ack-error", None)
 if ack_error:
     st.error(f"The acknowledgement was not recorded: {ack_error}")

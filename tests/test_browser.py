@@ -34,6 +34,45 @@ def test_upload_shows_probabilities_heatmap_and_notice():
         assert driver.execute_script("return arguments[0].getBoundingClientRect().top", suggested) < viewport
 
 
+RED_FLAG_NOTE = "fever 39.5, non-blanching purple rash spreading, new confusion, mole bleeding and growing"
+
+
+def test_with_a_red_flag_note_the_banner_and_the_result_are_on_the_first_screen():
+    """Issue #15: a note with several red flags (8 findings here) listed them all in the banner, with advice and
+    sources, and pushed the image, overlay and chart below the first screen (images at y = 1110 px in an 857 px
+    viewport). The banner now holds the level, the most severe finding and its first action, above the result."""
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with running_app() as url, chromium() as driver:
+        driver.get(url)
+        note = wait_for_element(driver, "textarea")
+        note.send_keys(RED_FLAG_NOTE)
+        note.send_keys(Keys.CONTROL, Keys.ENTER)
+        wait_for_text(driver, "EMERGENCY")
+        upload(driver, HAM_DIR / "images" / "ISIC_0024315.jpg")
+        wait_for_text(driver, "Suggested class")
+        chart = wait_for_element(driver, ".js-plotly-plot", timeout=60)
+        pictures = WebDriverWait(driver, 60).until(lambda d: [
+            img for img in d.find_elements("css selector", "[data-testid=stImage] img")
+            if img.size["width"] > 150 and d.execute_script("return arguments[0].naturalWidth", img) > 0][:2] or None)
+        viewport = driver.execute_script("return window.innerHeight")
+
+        def top(element) -> float:
+            return driver.execute_script("return arguments[0].getBoundingClientRect().top", element)
+
+        banners = [a for a in driver.find_elements("css selector", "[data-testid=stAlert]")
+                   if a.text.startswith("EMERGENCY —") or "\nEMERGENCY —" in a.text]
+        assert banners, "no EMERGENCY banner"
+        level = banners[0].find_element("xpath", ".//*[contains(text(), 'EMERGENCY —')]")
+        tier = driver.find_element("xpath", "//*[contains(text(), 'Risk tier')]")
+        tops = {"level": top(level), "plain image": top(pictures[0]), "overlay": top(pictures[1]),
+                "chart": top(chart), "risk tier": top(tier)}
+        assert all(0 <= y < viewport for y in tops.values()), f"viewport {viewport} px, tops {tops}"
+        assert tops["level"] < min(tops["plain image"], tops["chart"]), tops  # the red flag comes first
+        assert "First action:" in banners[0].text
+
+
 def test_explanation_lab_draws_one_overlay_per_default_method_and_downloads_the_figure(tmp_path):
     with running_app() as url, chromium(downloads=tmp_path) as driver:
         driver.get(f"{url}/explanation_lab")
@@ -105,5 +144,11 @@ def test_clinician_path_upload_save_open_case_record_verdict_and_report(tmp_path
         click_button(driver, "Clinician report (PDF)", exact=False)
         report = wait_for_download(downloads, ".pdf")
         assert report.read_bytes()[:5] == b"%PDF-"
-        driver.get(f"{url}/case_queue?user=Dr%20Browser")
+        # A reload of the analysis page with the name in the address, then the queue from the menu: the name is
+        # still filled in (it was empty: that page did not read the address, and the menu drops it).
+        driver.get(f"{url}/?user=Dr%20Browser")
+        wait_for_text(driver, "Decision support, not a diagnosis")
+        click_text(driver, "Case queue")
         wait_for_text(driver, "Showing 1 of 1 case(s)")
+        name = wait_for_element(driver, "input[aria-label^='Your name']")
+        assert name.get_attribute("value") == "Dr Browser"

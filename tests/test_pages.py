@@ -3,7 +3,7 @@ the chat page answers with citation cards."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.support import ROOT, requires_model
+from tests.support import HAM_DIR, ROOT, requires_ham, requires_model
 
 APP = str(ROOT / "dashboard" / "app.py")
 CHAT = str(ROOT / "pages" / "chat.py")
@@ -116,3 +116,60 @@ def test_chat_says_when_the_knowledge_base_is_still_being_indexed(chat_app):
     at.chat_input[0].set_value("What are spoke-wheel areas?").run()
     assert not at.exception, at.exception
     assert [m.name for m in at.chat_message][-1] == "assistant"
+
+
+RED_FLAG_NOTE = "fever 39.5, non-blanching purple rash spreading, new confusion, mole bleeding and growing"
+
+
+def _in_order(block):
+    """Every element under `block`, in the order the page draws them."""
+    for _, child in sorted(block.children.items()):
+        if getattr(child, "children", None):
+            yield from _in_order(child)
+        else:
+            yield child
+
+
+@requires_model
+@requires_ham
+def test_analysis_red_flag_banner_is_short_with_every_finding_folded_below_it():
+    """Issue #15: with a red-flag note the banner listed every finding, its advice and sources in full and pushed
+    the result below the first screen. Now the level, the most severe finding and its first action stay in the
+    banner, above the result, and the rest is in a folded expander right below it."""
+    at = _app()
+    at.text_area[0].input(RED_FLAG_NOTE)
+    at.file_uploader[0].upload("ISIC_0024306.jpg", (HAM_DIR / "images" / "ISIC_0024306.jpg").read_bytes(), "image/jpeg")
+    at.run()
+    assert not at.exception, at.exception
+    folded = [e for e in at.expander if " in full, with the words that raised them" in e.label]
+    assert len(folded) == 1 and not folded[0].proto.expanded, [e.label for e in at.expander]
+    findings = [line for m in folded[0].markdown for line in m.value.splitlines() if line.startswith("- **")]
+    assert len(findings) >= 3 and folded[0].label.startswith(f"{len(findings)} findings")
+    inside = " ".join(m.value for m in folded[0].markdown)
+    assert "Triggered by" in inside and "purple" in inside and "Sources for this advice" in inside
+    assert "benzylpenicillin" in inside  # the full advice is kept, folded
+    # The banner itself (outside the expander): level, top finding, first action; no list.
+    assert not folded[0].error
+    banners = [e for e in at.error if e.value.startswith("**EMERGENCY —")]
+    assert len(banners) == 1
+    banner = banners[0].value
+    assert "Suspected meningococcal disease" in banner and "First action:" in banner and "- **" not in banner
+    assert "more findings below" in banner
+    # Drawn before the result (the chart), and the inputs are folded once an image is analysed.
+    order = list(_in_order(at.main))
+    chart = next(i for i, e in enumerate(order) if e.type == "plotly_chart")
+    assert order.index(banners[0]) < chart
+    inputs = next(e for e in at.expander if e.label.startswith("Patient details"))
+    assert not inputs.proto.expanded
+    # Beside the note, a pointer to the banner (scrolled out of view when the note is typed after the upload).
+    assert any("EMERGENCY red flag" in e.value and "top of this page" in e.value for e in inputs.error)
+    # The acknowledgement box is outside the expander; ticked, the banner says so and stays, with its details.
+    assert not folded[0].checkbox
+    ack = [c for c in at.checkbox if c.label.startswith("I have read this red flag")]
+    assert len(ack) == 1
+    ack[0].check().run()
+    assert not at.exception, at.exception
+    banner = next(e.value for e in at.error if e.value.startswith("**EMERGENCY —"))
+    assert "Acknowledged by the clinician" in banner and "First action:" in banner
+    assert any(" in full, with the words that raised them" in e.label for e in at.expander)
+    assert not [c for c in at.checkbox if c.label.startswith("I have read this red flag")]
