@@ -13,7 +13,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # fail at once, never hang, on an 
 import streamlit as st  # noqa: E402
 
 from core.accounts.roles import Permission  # noqa: E402
-from dashboard import auth_ui, resources  # noqa: E402
+from dashboard import auth_ui, cases_ui, resources  # noqa: E402
 
 PAGES = ROOT / "pages"
 
@@ -60,6 +60,7 @@ else:
     allowed = {name: [page for permission, page in pages if user.can(permission)] for name, pages in sections.items()}
     navigation = st.navigation({name: pages for name, pages in allowed.items() if pages})
     auth_ui.sidebar_account(user)
+    cases_ui.keep_name_in_address()
     auth_ui.single_user_on_network_warning()
 st.sidebar.caption("DermaDesk · decision support for clinicians, not a diagnostic device.")
 navigation.run()

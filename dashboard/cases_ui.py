@@ -36,6 +36,19 @@ def _remember_name() -> None:
     st.session_state["audit_name"] = st.session_state["audit_name_input"].strip()
 
 
+def keep_name_in_address() -> None:
+    """Single-user mode, on every page before it runs: take the clinician's name from the address (?user=) when
+    this browser session has none yet, and put it back in the address when a page switch dropped it. Every page,
+    also one that does not ask for the name (the analysis page before an upload, the chat), thus keeps it for a
+    reload and for the next page."""
+    if resources.settings().auth == "accounts":
+        return
+    if "audit_name" not in st.session_state:
+        st.session_state["audit_name"] = (st.query_params.get("user") or resources.settings().user_name).strip()[:120]
+    if st.session_state["audit_name"] and st.query_params.get("user") != st.session_state["audit_name"]:
+        st.query_params["user"] = st.session_state["audit_name"]
+
+
 def current_user() -> str:
     """The name every saved change records: in accounts mode the signed-in account; in single-user mode the
     name typed in the sidebar (kept across pages, and in the address as ?user= so that a reload or a copied
@@ -45,8 +58,7 @@ def current_user() -> str:
 
         user = signed_in_user()
         return user.name if user else ""
-    if "audit_name" not in st.session_state:
-        st.session_state["audit_name"] = (st.query_params.get("user") or resources.settings().user_name).strip()[:120]
+    keep_name_in_address()  # already done by the app for every page; again here for a page run on its own
     # Widget state is dropped on pages that do not draw the widget; the plain key above survives.
     st.session_state["audit_name_input"] = st.session_state["audit_name"]
     st.sidebar.text_input("Your name (recorded with every change to a case)", key="audit_name_input",

@@ -131,3 +131,21 @@ def test_leaving_the_analysis_page_keeps_the_image_the_note_and_the_name():
     # The name typed in the sidebar goes into the address, so a reload or a link keeps it.
     at.sidebar.text_input[0].input("Dr Keep").run()
     assert at.query_params.get("user") in ("Dr Keep", ["Dr Keep"])
+
+
+@requires_model
+def test_the_name_in_the_address_survives_a_page_that_does_not_ask_for_it():
+    """Found in the real-browser walk: reloading the analysis page (no image yet) with ?user= in the address, then
+    opening the case queue from the menu, left the name empty: that page never read the address, and the menu
+    drops the address's parameters. The app now reads the name for every page and keeps it in the address."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["user"] = "Dr Reload"
+    at.run()  # the analysis page, which asks for no name before an upload
+    assert not at.exception, at.exception
+    assert not [t for t in at.sidebar.text_input if t.label.startswith("Your name")]
+    at.query_params.clear()  # what the menu does on a page switch
+    at.switch_page(str(ROOT / "pages" / "case_queue.py")).run()
+    assert not at.exception, at.exception
+    name = [t for t in at.sidebar.text_input if t.label.startswith("Your name")]
+    assert len(name) == 1 and name[0].value == "Dr Reload"
+    assert at.query_params.get("user") in ("Dr Reload", ["Dr Reload"])
