@@ -215,7 +215,10 @@ def first_action(assessment) -> str:
     from core.triage import CONDITIONS
 
     top = assessment.findings[0] if assessment.findings else None
-    condition = CONDITIONS.get(top.condition_key) if top is not None else None
+    condition = None
+    if top is not None:  # a finding read back from a saved case has its condition's name but not its key
+        condition = CONDITIONS.get(top.condition_key) or next(
+            (c for c in CONDITIONS.values() if c.name == top.condition), None)
     advice = condition.advice if condition is not None else (assessment.advice[0] if assessment.advice else "")
     return _SENTENCE_END.split(advice, maxsplit=1)[0]
 

@@ -173,3 +173,17 @@ def test_analysis_red_flag_banner_is_short_with_every_finding_folded_below_it():
     assert "Acknowledged by the clinician" in banner and "First action:" in banner
     assert any(" in full, with the words that raised them" in e.label for e in at.expander)
     assert not [c for c in at.checkbox if c.label.startswith("I have read this red flag")]
+
+
+def test_the_first_action_of_a_saved_case_is_its_most_severe_conditions_advice():
+    """Found in the walk: on the case page the banner's first action was the level's generic advice, because a
+    finding read back from the database carries its condition's name but not its key."""
+    from dataclasses import replace
+
+    from core.triage import assess
+    from dashboard.components import first_action
+
+    assessment = assess(RED_FLAG_NOTE, semantic=False)
+    stored = replace(assessment, findings=tuple(replace(f, condition_key="") for f in assessment.findings))
+    assert first_action(stored) == first_action(assessment)
+    assert first_action(assessment).startswith("Treat as meningococcal disease until proven otherwise")
