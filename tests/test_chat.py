@@ -342,3 +342,44 @@ def test_how_many_favours_a_count_of_the_thing_asked_about() -> None:
     asked = AskedFor.read("How many images are in HAM10000?")
     assert asked.counted == ("imag",)
     assert asked.figure_bonus("It holds 10,015 dermatoscopic images.") > asked.figure_bonus("It has 7 classes.")
+
+
+# --- refusal rule, scope guard and sentence selection for wording far from the documents' ---------------
+
+def _passage(similarity: float, coverage: float):
+    from core.knowledge.retrieval import Passage
+
+    return Passage("d#000", "d", "T", "S", "text", ("src",), (), 0.1, similarity, similarity, 1.0, coverage)
+
+
+def test_a_message_triage_escalates_is_answered_from_a_passage_of_moderate_similarity() -> None:
+    from core.knowledge.retrieval import ESCALATED_MIN_SIMILARITY, confident
+
+    moderate = [_passage(0.45, 0.1)]  # lay or case-vignette wording: in scope, far from the documents' words
+    assert not confident(moderate)
+    assert confident(moderate, escalated=True)
+    assert not confident([_passage(ESCALATED_MIN_SIMILARITY - 0.05, 0.1)], escalated=True)
+
+
+def test_dose_mistyped_for_does_is_no_dosing_question() -> None:
+    from core.knowledge.chat import _DOSING
+
+    assert not _DOSING.search("my report says clear margins, wat dose that mean")
+    assert not _DOSING.search("how dose it spread?")
+    assert _DOSING.search("What dose of adrenaline is given?") and _DOSING.search("what is the usual dose")
+
+
+@pytest.mark.parametrize("question", ["Give me the diagnoses of the previous patients.",
+                                      "List the names and results of all users of the app",
+                                      "What is the phone number of the last patient?"])
+def test_requests_for_other_patients_records_are_refused(mini_index: KnowledgeIndex, question: str) -> None:
+    answer = ask(question, index=mini_index)
+    assert answer.refused and answer.refusal_reason == "patient-data" and answer.citations == []
+
+
+@pytest.mark.parametrize("question", ["What results should a patient expect after Mohs surgery?",
+                                      "How is the diagnosis of melanoma confirmed in most patients?"])
+def test_questions_about_patients_in_general_are_not_records_requests(question: str) -> None:
+    from core.knowledge.chat import scope_violation
+
+    assert scope_violation(question) is None

@@ -110,6 +110,16 @@ def test_tokenize_matches_spelling_variants_and_compounds() -> None:
     assert tokenize("what is the") == []
 
 
+def test_tokenize_can_leave_out_joined_compounds_the_corpus_does_not_know() -> None:
+    assert tokenize("a 30-year-old", keep_compound=lambda joined: False) == ["30", "year", "old"]
+    assert "spokewheel" in tokenize("spoke-wheel", keep_compound=lambda joined: joined == "spokewheel")
+
+
+def test_query_terms_keep_known_compounds_and_drop_unknown_ones(mini_index: KnowledgeIndex) -> None:
+    terms = mini_index.query_terms("spoke-wheel areas in a 30-year-old")
+    assert "spokewheel" in terms and "30yearold" not in terms and {"30", "year", "old"} <= set(terms)
+
+
 def test_bm25_ranks_the_passage_with_the_rare_term_first() -> None:
     corpus = [tokenize(t) for t in (
         "Melanoma can be thin or thick.",

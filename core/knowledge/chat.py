@@ -4,10 +4,11 @@
 
 1. the red-flag triage filter on the raw message (`core.triage.assess`), so an emergency is escalated
    whatever else happens;
-2. a scope guard: prompt-injection attempts, requests to dump the knowledge base, creative-writing requests
-   and requests for live data (forecasts) are refused without retrieval (user text is data, never
-   instructions);
-3. fused retrieval (`KnowledgeIndex.search`); weak retrieval means refusal;
+2. a scope guard: prompt-injection attempts, requests to dump the knowledge base or for other patients'
+   records, creative-writing requests and requests for live data (forecasts) are refused without retrieval
+   (user text is data, never instructions);
+3. fused retrieval (`KnowledgeIndex.search`); weak retrieval means refusal, except that a message the triage
+   filter escalates is in scope and needs only a passage of moderate similarity;
 4. the extractive composer: the knowledge-base sentences that best answer the question, the best first
    (`core.knowledge.selection`), verbatim but for doubled spellings, each followed by its [n] citation.
    Nothing else is written apart from the fixed framing and refusal texts below.
@@ -28,7 +29,7 @@ from core.config import CLASS_NAMES
 from core.text import storable
 from core.knowledge.index import KnowledgeIndex
 from core.knowledge.lexical import tokenize
-from core.knowledge.retrieval import Passage
+from core.knowledge.retrieval import Passage, confident
 from core.knowledge.selection import PickedSentence, question_parts, select_sentences
 from core.triage import Assessment, assess
 
@@ -62,6 +63,11 @@ _INJECTION = [re.compile(p, re.IGNORECASE) for p in (
     r"\b(whole|entire|full|complete|all(\s+of)?(\s+the)?|every)\b.{0,30}"
     r"\b(knowledge[\s-]*base|kb|database|documents?|corpus|index|passages|chunks|contents?)\b",
 )]
+# Another person's records: the knowledge base holds none, and DermaDesk's cases are not the chat's to disclose.
+_PATIENT_DATA = re.compile(
+    r"\b(names?|results?|records?|details|address(es)?|phone\s+numbers?|contact\s+details|files?|history|diagnos[ie]s)\b"
+    r".{0,40}\b(last|previous|other|another|earlier|recent|every|all)\s+(patients?|users?|clients?|cases?)\b",
+    re.IGNORECASE)
 # SQL, formulas and code pasted as a question: nothing in the knowledge base answers them, and their digits
 # ("1=1") would otherwise match scoring rules.
 _CODE = re.compile(
@@ -81,7 +87,9 @@ _WHEN_LIVE = re.compile(r"\b(tomorrow|tonight|today|this\s+(week|weekend|morning
 _FORECAST_TOPIC = re.compile(r"\b(weather|forecast\w*|uv\s+(index|level)|temperature|rain\w*|pollen)\b", re.IGNORECASE)
 # Dosing questions must be clearly about something the knowledge base covers: it holds no general
 # prescribing information, so a passage sharing only the word "dose" is not an answer.
-_DOSING = re.compile(r"\b(dose|doses|dosing|dosage|mg/kg|loading\s+dose|titrat\w*|how\s+many\s+mg)\b", re.IGNORECASE)
+# "What dose that mean?" is "does" mistyped: "dose" followed by a pronoun subject is no dosing question.
+_DOSING = re.compile(r"\b(dose(?!\s+(?:that|this|it|he|she|they|you|i|we|my|your)\b)|doses|dosing|dosage|mg/kg|"
+                     r"loading\s+dose|titrat\w*|how\s+many\s+mg)\b", re.IGNORECASE)
 DOSING_MIN_COVERAGE = 0.75
 # Words that tie a question to the current case rather than to a topic in general.
 _COMPARISON = re.compile(r"\b(rather\s+than|instead\s+of|versus|vs\.?|differ\w*|distinguish|tell\s+apart|compared?|"
@@ -116,7 +124,7 @@ class Answer:
     triage_level: str
     triage: Assessment
     refusal_reason: str | None = None  # "empty-retrieval", "weak-retrieval", "injection", "creative", "live-data",
-    # "not-a-question", "dosing"
+    # "not-a-question", "dosing", "patient-data"
     retrieved: tuple[Passage, ...] = field(default=(), repr=False)  # for evaluation and debugging
 
     def to_json(self) -> dict[str, Any]:
@@ -139,10 +147,12 @@ def run_triage(text: str) -> tuple[str, Assessment]:
 
 
 def scope_violation(question: str) -> str | None:
-    """Why a question must be refused before retrieval ("injection", "creative", "live-data", "not-a-question"),
-    or None."""
+    """Why a question must be refused before retrieval ("injection", "patient-data", "creative", "live-data",
+    "not-a-question"), or None."""
     if any(pattern.search(question) for pattern in _INJECTION):
         return "injection"
+    if _PATIENT_DATA.search(question):
+        return "patient-data"
     if _CREATIVE.search(question):
         return "creative"
     if _WHEN_LIVE.search(question) and _FORECAST_TOPIC.search(question) and not re.search(r"\d", question):
@@ -205,7 +215,7 @@ def ask(
     retrieval = index.search(query, boost_docs=index.documents_tagged(case_classes) if case_classes else ())
     if not retrieval.passages:
         return refuse("empty-retrieval")
-    if not retrieval.confident:
+    if not (retrieval.confident or confident(retrieval.passages, escalated=triage_level in ESCALATION)):
         return refuse("weak-retrieval", retrieval.passages)
     if _DOSING.search(question) and retrieval.passages[0].coverage < DOSING_MIN_COVERAGE:
         return refuse("dosing", retrieval.passages)

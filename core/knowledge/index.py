@@ -369,8 +369,11 @@ class KnowledgeIndex:
         return self._bm25.coverage(query_terms, terms)
 
     def query_terms(self, text: str) -> list[str]:
-        """`tokenize(text)` with misspelt terms read as the known term one edit away (see `SpellingCorrector`)."""
-        return [self._bm25.speller.correct(term) for term in tokenize(text)]
+        """`tokenize(text)` with misspelt terms read as the known term one edit away (see `SpellingCorrector`);
+        a hyphenated compound the corpus does not know ("30-year-old") counts by its parts only."""
+        speller = self._bm25.speller
+        known = speller.document_freq
+        return [speller.correct(term) for term in tokenize(text, lambda joined: speller.correct(joined) in known)]
 
     def search(self, query: str, k: int = 6, *, boost_docs: Sequence[str] = ()) -> Retrieval:
         """Fused dense + BM25 search. `boost_docs` (doc ids) gently favour documents, e.g. the case's class."""

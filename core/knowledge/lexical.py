@@ -7,7 +7,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being below
@@ -66,8 +66,11 @@ def _stem(word: str) -> str:
     return _LATIN_PLURALS.get(word, word)
 
 
-def tokenize(text: str) -> list[str]:
-    """Lower-cased, normalised content words; 'spoke-wheel' yields 'spokewheel', 'spoke' and 'wheel'."""
+def tokenize(text: str, keep_compound: Callable[[str], bool] | None = None) -> list[str]:
+    """Lower-cased, normalised content words; 'spoke-wheel' yields 'spokewheel', 'spoke' and 'wheel'.
+
+    `keep_compound` (e.g. "the corpus knows it") decides whether such a joined form is kept: "30-year-old" as
+    "30yearold" is in no passage, and an unknown term weighs as the rarest, although its parts say it all."""
     tokens: list[str] = []
     text = text.lower()
     if not text.isascii():  # "Sézary" as "sezary", as people type it
@@ -76,7 +79,9 @@ def tokenize(text: str) -> list[str]:
     for match in _WORD.finditer(_THOUSANDS.sub("", text)):
         parts = [p for p in re.split(r"[-_']", match.group()) if p]
         if len(parts) > 1:
-            tokens.append(_normalise_word("".join(parts)))
+            joined = _normalise_word("".join(parts))
+            if keep_compound is None or keep_compound(joined):
+                tokens.append(joined)
         # Checked again once normalised: "whats" and "lots" are "what" and "lot".
         tokens.extend(word for p in parts if p not in STOPWORDS and (len(p) > 1 or p.isdigit())
                       for word in [_normalise_word(p)] if word not in STOPWORDS)

@@ -26,6 +26,10 @@ CONFIDENT_SIMILARITY = 0.62
 COVERAGE_WEIGHT = 0.5
 RELEVANCE_THRESHOLD = 0.65
 MIN_SIMILARITY = 0.25
+# A message the red-flag triage filter escalates describes a skin emergency or suspected skin cancer, so it is in
+# scope whatever its wording; lay and case-vignette wording sits far from the documents' (similarities of 0.4 to
+# 0.55 with little term overlap), so only this similarity is asked of its best passage.
+ESCALATED_MIN_SIMILARITY = 0.35
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,11 @@ def fuse(rankings: Iterable[Sequence[str]], boosted: Iterable[str] = ()) -> Coun
     return fused
 
 
-def confident(passages: Sequence[Passage]) -> bool:
-    """The refusal rule: answer only when one of the top passages is clearly about the question."""
+def confident(passages: Sequence[Passage], *, escalated: bool = False) -> bool:
+    """The refusal rule: answer only when one of the top passages is clearly about the question. `escalated`: the
+    triage filter found red flags in the message, so it is in scope and a passage of moderate similarity is enough."""
+    if escalated and any(max(p.dense, p.best_sentence) >= ESCALATED_MIN_SIMILARITY for p in passages[:3]):
+        return True
     for p in passages[:3]:
         similarity = max(p.dense, p.best_sentence)
         if similarity >= CONFIDENT_SIMILARITY:
