@@ -383,3 +383,60 @@ def test_questions_about_patients_in_general_are_not_records_requests(question: 
     from core.knowledge.chat import scope_violation
 
     assert scope_violation(question) is None
+
+
+def test_compound_questions_split_before_a_preposition_and_a_question_word() -> None:
+    from core.knowledge.selection import question_parts
+
+    assert question_parts("How does a keratoacanthoma grow, and on which sites does it appear?") == \
+        ["How does a keratoacanthoma grow", "on which sites does it appear"]
+    assert question_parts("Where do naevi and freckles appear?") == ["Where do naevi and freckles appear?"]
+
+
+def test_a_compound_question_opening_with_what_is_x_asks_for_a_definition() -> None:
+    from core.knowledge.selection import AskedFor
+
+    assert AskedFor.read("What is a keratoacanthoma, and how is it treated?").definition
+    assert not AskedFor.read("How is a keratoacanthoma treated, and what is the outlook?").definition
+
+
+@pytest.mark.parametrize("question, name", [
+    ("What is the white scar-like patch in a dermatofibroma called?", True),
+    ("What is the name of the sign where the skin slides off?", True),
+    ("What does a blue-white veil suggest?", False),
+])
+def test_questions_asking_what_something_is_called_are_read(question: str, name: bool) -> None:
+    from core.knowledge.selection import AskedFor
+
+    assert AskedFor.read(question).name is name
+
+
+def test_the_best_sentence_for_a_later_part_of_a_compound_question_is_kept(real_index: KnowledgeIndex) -> None:
+    # The second part ("which blood finding is typical") scores low on the whole question, which the latency
+    # sentences answer better; its best sentence comes from the same document and must not be dropped.
+    answer = ask("How long after a new drug does DRESS usually begin, and which blood finding is typical?",
+                 index=real_index)
+    assert not answer.refused
+    assert "week" in answer.answer and "eosinophil" in answer.answer.lower()
+
+
+@pytest.mark.parametrize("question, who", [
+    ("Who usually gets a keratoacanthoma?", True),
+    ("Which patients develop DRESS?", True),
+    ("What is a keratoacanthoma, and who gets it?", True),
+    ("Who is it for?", False),
+    ("How is a keratoacanthoma treated?", False),
+])
+def test_questions_asking_who_is_affected_are_read_and_favour_sentences_about_people(question: str, who: bool) -> None:
+    from core.knowledge.selection import PEOPLE_BONUS, AskedFor
+
+    assert AskedFor.read(question).who is who
+    assert PEOPLE_BONUS > 0
+
+
+def test_a_formula_question_asks_for_figures() -> None:
+    from core.knowledge.selection import AskedFor
+
+    asked = AskedFor.read("What is the formula of the total score?")
+    assert asked.figure_kinds == {"count"}
+    assert asked.figure_bonus("The total is A x 1.3 + B x 0.1.") > 0

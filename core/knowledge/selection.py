@@ -8,12 +8,15 @@ Every sentence of the top passages is scored against the question:
   holds, counting the knowledge base's own synonyms (`core.knowledge.synonyms`);
 * the kind of content asked for (`AskedFor`): a figure that is not already in the question for "how many",
   "how likely", "what margin", "how often", "when ..." questions, more when it is a figure of the kind asked
-  (a percentage, a size, a time, a count of the thing asked about); a reason for "why"; what a finding
-  indicates for "what does X suggest?";
+  (a percentage, a size, a time, a count of the thing asked about; "formula" asks for figures too); a reason for
+  "why"; what a finding indicates for "what does X suggest?"; the people affected for "who gets X?"; for "what
+  is it called?", a sentence using a term of its section heading that the question lacks (the heading names
+  the concept);
 * its passage's similarity (context), a bonus for a document's opening sentence when the question asks
   "what is X?", and a penalty for a sentence that adds little beyond the question's own words.
 
-The best sentence leads the answer; the best sentence for each further part of a compound question follows,
+The best sentence leads the answer; the best sentence for each further part of a compound question follows (a
+wider margin when it comes from the first sentence's document; a part may start "and on which ..."),
 then a few supporting sentences that score close to the first, within a reading budget.
 """
 from __future__ import annotations
@@ -35,6 +38,10 @@ MAX_SENTENCES_FOR_LISTS = 6  # "list the six phototypes", "what are the criteria
 MIN_SENTENCES = 2  # one sentence rarely answers a clinical question; the second may score lower
 MAX_ANSWER_CHARS = 1400  # reading budget for the sentences after the first two
 MIN_SENTENCE_MARGIN = 0.4
+# The best sentence for one part of a compound question ("..., and which blood abnormality is characteristic?")
+# scores lower on the whole question than sentences about the other part, so it gets a wider margin when it comes
+# from the first sentence's document.
+PART_MARGIN = 0.6
 CONTEXT_WEIGHT = 0.3
 LEXICAL_WEIGHT = 0.3  # share of the question's terms in the sentence or its heading
 FIGURE_BONUS = 0.08  # a new figure, when the question asks for a quantity
@@ -42,6 +49,8 @@ FIGURE_KIND_BONUS = 0.16  # ... of the kind asked: a percentage for "how likely"
 REASON_BONUS = 0.1
 MEANING_BONUS = 0.2
 DEFINITION_BONUS = 0.1
+PEOPLE_BONUS = 0.1  # "who gets X?": a sentence about the people affected
+NAME_BONUS = 0.15  # "what is it called?": a sentence naming the concept its section heading names
 MIN_NEW_TERMS = 5
 TOPIC_SENTENCE_PENALTY = 0.1
 SAME_SECTION_BONUS = 0.1  # further sentences from the best sentence's section read as one answer
@@ -64,7 +73,7 @@ _FIGURE_KINDS = {
         r"follow-?up\s+schedule)\b", re.IGNORECASE),
     "count": re.compile(
         r"\bhow\s+(many|much)\b|\bwhat\s+(number|score|dose|spf|level|value|grade|amount)\b|\bwhich\s+score\b|"
-        r"\b(cut-?offs?|thresholds?)\b", re.IGNORECASE),
+        r"\b(cut-?offs?|thresholds?|formula|equation|calculat\w*)\b", re.IGNORECASE),
 }
 _COUNTED = re.compile(r"\bhow\s+many\s+((?:[\w-]+\s+){0,2}[\w-]+)", re.IGNORECASE)
 # A figure: digits not part of a name (HAM10000, NG12, T1a); the words after it say its kind. A range ("2 to 8
@@ -86,9 +95,17 @@ _ASKS_MEANING = re.compile(r"\b(suggest\w*|indicat\w*|signif\w*|point\s+to|sign\
                            r"mean|mean\s+on\s+dermoscopy)\b", re.IGNORECASE)
 _MEANING = re.compile(r"\b(suggests?|indicat\w*|points?\s+to|typical\s+of|sign\s+of|clue\s+to|favou?rs?|"
                       r"characteristic\s+of|specific\s+for|hallmark|points?\s+towards?)\b", re.IGNORECASE)
+# "Who gets X?", "Which patients develop X?": the answer names a group of people (their sex, age, condition).
+_ASKS_WHO = re.compile(r"(^|[,;:?-]\s*|\band\s+)who\s+(?!is\s+(?:it|this)\b)|\b(which|what)\s+(people|patients|groups?|"
+                       r"population|age\s+groups?)\b", re.IGNORECASE)
+_PEOPLE = re.compile(r"\b(men|women|people|patients|children|adults|infants|babies|elderly|older|younger|decades?|"
+                     r"aged|years?\s+of\s+age|recipients|males?|females?)\b", re.IGNORECASE)
+# "What is it called?", "What is the name of ...?": the answer is a name the question does not hold.
+_ASKS_NAME = re.compile(r"\b(called|termed|known\s+as|(the\s+)?(name|term)\s+(of|for)\b)", re.IGNORECASE)
 # "... and how/what/which ..." or a second question mark starts another part of a compound question.
 _PART_SPLIT = re.compile(
-    r",?\s+and\s+(?=(?:how|what|which|when|where|why|who|does|do|is|are|can|should|will|roughly|at\s+what)\b)"
+    r",?\s+and\s+(?=(?:(?:on|in|at|for|from|by|with|to|of)\s+(?:which|what|whom)|how|what|which|when|where|why|who|"
+    r"does|do|is|are|can|should|will|roughly)\b)"
     r"|\?\s+(?=\S)", re.IGNORECASE)
 _DEFINITION = re.compile(
     r"\s*(what\s+(is|are)\s+(an?\s+|the\s+)?[\w' /-]{1,60}\??\s*$|define\b|definition\s+of\b|tell\s+me\s+about\b|"
@@ -130,6 +147,8 @@ class AskedFor:
     meaning: bool  # what a finding indicates
     definition: bool
     enumeration: bool
+    name: bool = False  # a name for something the question describes
+    who: bool = False  # the people a condition affects
 
     @classmethod
     def read(cls, question: str) -> AskedFor:
@@ -140,8 +159,11 @@ class AskedFor:
             given_figures=frozenset(f.digits for f in figures_in(question)),
             reason=bool(_WHY.search(question)),
             meaning=bool(_ASKS_MEANING.search(question)),
-            definition=bool(_DEFINITION.match(question)),
+            # "What is X?", alone or as the first part of a compound question ("What is X, and why is it treated?")
+            definition=bool(_DEFINITION.match(question) or _DEFINITION.match(question_parts(question)[0])),
             enumeration=bool(_ENUMERATION.search(question)),
+            name=bool(_ASKS_NAME.search(question)),
+            who=bool(_ASKS_WHO.search(question)),
         )
 
     def figure_bonus(self, sentence: str) -> float:
@@ -202,12 +224,18 @@ def score_sentences(index: KnowledgeIndex, retrieval: Retrieval, query_terms: Se
             prior = context + asked.figure_bonus(sentence.text)
             if asked.reason and _REASON.search(sentence.text):
                 prior += REASON_BONUS
+            if asked.who and _PEOPLE.search(sentence.text):
+                prior += PEOPLE_BONUS
             if asked.meaning and _MEANING.search(sentence.text):
                 prior += MEANING_BONUS
             # A sentence that adds few words beyond the question ("The scale has important limits.")
             # introduces a topic without answering; the embedding still rates it highly.
             if len(set(sentence.terms) - set(query_terms)) < MIN_NEW_TERMS:
                 prior -= TOPIC_SENTENCE_PENALTY
+            # A section heading names its concept ("Negative pigment network"): for "what is it called?" the
+            # sentence that uses a heading term the question lacks gives the name.
+            if asked.name and sentence.matched_terms & (heading - set(query_terms)):
+                prior += NAME_BONUS
             # "What is X?" is best answered by a document's opening sentence, which defines X.
             if asked.definition and passage.chunk_id.endswith("#000") and sentence.position == 0:
                 prior += DEFINITION_BONUS
@@ -243,7 +271,10 @@ def select_sentences(index: KnowledgeIndex, retrieval: Retrieval, query_terms: S
     chosen = [first]
     for part in range(len(part_vectors)):
         best_for_part = max(candidates, key=lambda c: c.part_scores[part])
-        if not redundant(best_for_part, chosen) and best_for_part.score >= first.score - MIN_SENTENCE_MARGIN:
+        # A later part often leaves its subject to the first ("..., and what is the treatment of choice?"): only
+        # a sentence of the first sentence's document gets the wider margin.
+        margin = PART_MARGIN if best_for_part.passage.doc == first.passage.doc else MIN_SENTENCE_MARGIN
+        if not redundant(best_for_part, chosen) and best_for_part.score >= first.score - margin:
             chosen.append(best_for_part)
     leading = len(chosen)
 
