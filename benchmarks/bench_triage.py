@@ -66,11 +66,13 @@ def main() -> int:
     print(f"import (pattern compilation): {(time.perf_counter() - start) * 1000:.0f} ms")
 
     from core.triage import MAX_TEXT_CHARS, assess
+    from core.triage.learned import default_learned_layer
     from core.triage.semantic import default_matcher
 
     start = time.perf_counter()
     default_matcher()
-    print(f"presentation layer: embedding model and bank loaded in {(time.perf_counter() - start) * 1000:.0f} ms (once per process)")
+    default_learned_layer()
+    print(f"presentation and learned layers: embedding model, bank and weights loaded in {(time.perf_counter() - start) * 1000:.0f} ms (once per process)")
     texts = ([json.loads(line)["text"] for line in DEV_SET.open(encoding="utf-8") if line.strip()]
              if DEV_SET.is_file() else [_BURIED_FLAG, _ROUTINE_PARAGRAPH])
     _time_ms(texts[:10], 1)  # warm-up

@@ -63,6 +63,7 @@ def warm_up() -> threading.Thread:
     first note or chat message is not kept waiting for it (a few seconds)."""
     import pandas  # noqa: F401  (see below)
 
+    from core.triage.learned import default_learned_layer
     from core.triage.semantic import default_matcher
 
     # pandas is imported here, before the thread starts: the thread's transformers import and the page's
@@ -74,6 +75,7 @@ def warm_up() -> threading.Thread:
             return
         try:
             default_matcher()
+            default_learned_layer()
             if not _STOPPING.is_set():
                 _refresh_knowledge_index()
         except RuntimeError:

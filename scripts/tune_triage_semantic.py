@@ -52,8 +52,9 @@ def main() -> int:
             parts = segments(context, {h.sentence for h in kept})
             best = {}
             if parts:
+                vectors = matcher.embed(parts)
                 for m in MARGINS:
-                    ok = matcher.gated_similarity(parts, m)
+                    ok = matcher.gated_similarity(vectors, m)
                     best[m] = {lv: float(ok[:, levels == lv].max()) for lv in (1, 2)}
             rows.append((RANK[item["expected"]], base, best))
         table[path.name] = rows

@@ -28,7 +28,7 @@ Everything is data plus pure functions: no state is kept between calls.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from core.config import CLASS_NAMES, MALIGNANT
 from core.triage.conditions import CONDITIONS, LEVEL_ADVICE, NG12, SEVEN_POINT, Condition
@@ -36,21 +36,23 @@ from core.triage.context import Hit, TextContext, raw_hits
 from core.triage.features import ACUTE_FEATURES, CONCERN_FEATURES, FEATURES, feature_label
 from core.triage.normalise import NormalisedText, normalise
 from core.triage.physiology import physiology_findings
-from core.triage.semantic import default_matcher
+from core.triage.learned import default_learned_layer
+from core.triage.semantic import Segment, default_matcher, segments
 from core.triage.results import LEVELS, MAX_TEXT_CHARS, Assessment, Finding, SetAside, TriageInputError, level_rank
 from core.triage.rules import RULES, Rule, apply_rule, index_window, merge_spans, rule_windows
 
 __all__ = ["CONDITIONS", "FEATURES", "LEVELS", "LEVEL_ADVICE", "MAX_TEXT_CHARS", "NG12", "RULES", "SEVEN_POINT",
-           "Assessment", "Condition", "Finding", "Rule", "SetAside", "TriageInputError", "assess",
-           "assessment_from_findings", "classifier_finding", "combine", "level_rank"]
+           "Assessment", "Condition", "Finding", "Reading", "Rule", "SetAside", "TriageInputError", "assess",
+           "assessment_from_findings", "classifier_finding", "combine", "level_rank", "read"]
 
 
-def assess(text: str, *, semantic: bool = True) -> Assessment:
+def assess(text: str, *, semantic: bool = True, learned: bool = True) -> Assessment:
     """Triage one free-text message or note. Raises `TriageInputError` for empty or non-text input.
 
     Layers, each able only to raise the level and each named in the findings it adds: the rule tables,
     physiology (numbers against NICE sepsis criteria and NEWS2) and, with `semantic`, presentations
-    matched by meaning (loads the packaged embedding model once per process). The text is normalised
+    matched by meaning (loads the packaged embedding model once per process) and, with `learned` too, the
+    learned layer (`core.triage.learned`) over the same sentence vectors. The text is normalised
     first (`normalise`: curly quotes, Unicode dashes and spaces, invisible characters); every span in the
     result refers to the text as given."""
     if not isinstance(text, str):
@@ -59,6 +61,50 @@ def assess(text: str, *, semantic: bool = True) -> Assessment:
         raise TriageInputError("the text is empty: nothing to triage")
     if len(text) > MAX_TEXT_CHARS:
         raise TriageInputError(f"the text has {len(text)} characters; the limit is {MAX_TEXT_CHARS}: split it into parts")
+    reading = read(text)
+    findings = list(reading.findings)
+    parts = reading.meaning_segments() if semantic else []
+    if parts:
+        # Layers that read by meaning embed the same sentences once. Their emergencies need an acute sign and
+        # their urgent findings a sign of change or concern that the rules or the numbers found.
+        matcher = default_matcher()
+        vectors = matcher.embed(parts)
+        findings += _named(findings, reading.text, [f for f in matcher.findings(parts, vectors) if reading.corroborates(f)])
+        if learned:
+            findings += _named(findings, reading.text, default_learned_layer().findings(
+                parts, vectors, matcher, emergency_allowed=reading.acute, urgent_allowed=reading.concern))
+    return _in_original(assessment_from_findings(findings, reading.set_aside), reading.normalised, text)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the rule and physiology layers make of a text, and what the layers that read by meaning start from."""
+
+    normalised: NormalisedText
+    context: TextContext
+    kept: tuple[Hit, ...]  # mentions of a current problem
+    set_aside: tuple[SetAside, ...]
+    findings: tuple[Finding, ...]  # rules and physiology
+    # An emergency recognised by meaning alone must be corroborated by at least one acute sign that the rules or
+    # the numbers found (topic similarity is not severity: a dark nail is not a necrotic wound); an urgent one by
+    # a sign of change or concern (a stable mole reads like a changing one).
+    acute: bool
+    concern: bool
+
+    @property
+    def text(self) -> str:
+        return self.normalised.text
+
+    def meaning_segments(self) -> list[Segment]:
+        """The current-problem sentences the meaning-based layers read (`semantic.segments`)."""
+        return segments(self.context, {h.sentence for h in self.kept})
+
+    def corroborates(self, finding: Finding) -> bool:
+        return self.acute if finding.level == "emergency" else self.concern
+
+
+def read(text: str) -> Reading:
+    """The rule and physiology layers over the normalised text (input already checked by `assess`)."""
     normalised = normalise(text)
     plain = normalised.text
     raw = raw_hits(plain)
@@ -69,17 +115,9 @@ def assess(text: str, *, semantic: bool = True) -> Assessment:
     findings += _new_conditions(findings, physiology_findings(
         plain, features, lambda position: context.educational[context.sentence_of(position)],
         immunosuppressed="immunosuppressed" in features))
-    if semantic:
-        # An emergency recognised by meaning alone must be corroborated by at least one acute sign that the
-        # rules or the numbers found (topic similarity is not severity: a dark nail is not a necrotic wound).
-        # Likewise an urgent one by a sign of change or concern (a stable mole reads like a changing one).
-        acute = bool(features & ACUTE_FEATURES) or any(f.layer == "physiology" for f in findings)
-        concern = acute or bool(features & CONCERN_FEATURES)
-        findings += _new_conditions(findings, [
-            replace(f, condition=CONDITIONS[f.condition_key].name, evidence=tuple(plain[s:e] for s, e in f.spans))
-            for f in default_matcher().findings(context, {h.sentence for h in kept})
-            if (acute if f.level == "emergency" else concern)])
-    return _in_original(assessment_from_findings(findings, set_aside), normalised, text)
+    acute = bool(features & ACUTE_FEATURES) or any(f.layer == "physiology" for f in findings)
+    return Reading(normalised, context, tuple(kept), tuple(set_aside), tuple(findings), acute,
+                   acute or bool(features & CONCERN_FEATURES))
 
 
 def _current_hits(text: str, raw: list[tuple[str, int, int]], context: TextContext) -> tuple[list[Hit], list[SetAside]]:
@@ -137,6 +175,12 @@ def _rule_findings(text: str, kept: list[Hit]) -> list[Finding]:
                     detail="signs: " + "; ".join(sorted({feature_label(h.feature) for h in signs})), sources=rule.sources))
             break
     return findings
+
+
+def _named(found: list[Finding], text: str, extra: list[Finding]) -> list[Finding]:
+    """A meaning-based layer's new findings with their condition's name and the words they quote."""
+    return _new_conditions(found, [replace(f, condition=CONDITIONS[f.condition_key].name,
+                                           evidence=tuple(text[s:e] for s, e in f.spans)) for f in extra])
 
 
 def _new_conditions(found: list[Finding], extra: list[Finding]) -> list[Finding]:

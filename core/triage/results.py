@@ -38,7 +38,8 @@ class Finding:
     detail: str = ""
     sources: tuple[str, ...] = ()
     # Which layer raised it: "rules" (the wording tables), "physiology" (numbers against NICE criteria and
-    # NEWS2), "presentation" (meaning matched against described presentations), "checklist", "classifier".
+    # NEWS2), "presentation" (meaning matched against described presentations), "learned" (a classifier over
+    # sentence meanings, `core.triage.learned`), "checklist", "classifier".
     layer: str = "rules"
 
     def to_dict(self) -> dict:

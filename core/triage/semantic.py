@@ -34,6 +34,7 @@ MAX_SEGMENTS = 400  # a long note is read in full by the rules; by meaning, its 
 class Segment:
     text: str  # what is embedded: the sentence(s) with negated phrases taken out
     span: tuple[int, int]  # the sentence(s) in the assessed text
+    single: bool = True  # one sentence, not a pair of neighbours
 
 
 def segments(context: TextContext, clinical: set[int] | None = None) -> list[Segment]:
@@ -58,7 +59,7 @@ def segments(context: TextContext, clinical: set[int] | None = None) -> list[Seg
     out = [Segment(t, span) for item in keep if item for t, span in [item]]
     for a, b in zip(keep, keep[1:]):
         if a and b:
-            out.append(Segment(f"{a[0]} {b[0]}", (a[1][0], b[1][1])))
+            out.append(Segment(f"{a[0]} {b[0]}", (a[1][0], b[1][1]), single=False))
     return out[:MAX_SEGMENTS]
 
 
@@ -74,26 +75,29 @@ class PresentationMatcher:
         self.urgent_rows = np.array([j for j, (p, _) in enumerate(self.rows) if p.level == "urgent"], dtype=int)
         self.emergency_mask = np.array([p.level == "emergency" for p, _ in self.rows])
 
+    def embed(self, parts: list[Segment]) -> np.ndarray:
+        """Unit-length vectors of the segments, one row each (embedded once, read by every meaning-based layer)."""
+        return self._embed([p.text for p in parts])
+
     def _embed(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.model.encode(texts, batch_size=32, normalize_embeddings=True,
                                             show_progress_bar=False, convert_to_numpy=True), dtype=np.float32)
 
-    def gated_similarity(self, parts: list[Segment], margin: float) -> np.ndarray:
+    def gated_similarity(self, vectors: np.ndarray, margin: float) -> np.ndarray:
         """(segments, descriptions) similarities, -1 where a match is not allowed: the segment must be at
         least `margin` nearer the description than any routine look-alike, and for an emergency also nearer
         it than any urgent presentation (shingles near the eye is urgent, not a blistering drug reaction)."""
-        vectors = self._embed([p.text for p in parts])
         similarity = vectors @ self.bank.T
         floor = ((vectors @ self.lookalikes.T).max(axis=1) + margin)[:, None]
         urgent = similarity[:, self.urgent_rows].max(axis=1, keepdims=True) if self.urgent_rows.size else floor
         floors = np.where(self.emergency_mask[None, :], np.maximum(floor, urgent), floor)
         return np.where(similarity >= floors, similarity, -1.0)
 
-    def findings(self, context: TextContext, clinical: set[int] | None = None) -> list[Finding]:
-        parts = segments(context, clinical)
+    def findings(self, parts: list[Segment], vectors: np.ndarray) -> list[Finding]:
+        """Findings for the segments (`segments()`) whose vectors (`embed()`) match a presentation."""
         if not parts:
             return []
-        similarity = self.gated_similarity(parts, MARGIN)
+        similarity = self.gated_similarity(vectors, MARGIN)
         best: dict[str, tuple[float, int, int]] = {}
         for j, (presentation, _) in enumerate(self.rows):
             i = int(np.argmax(similarity[:, j]))
