@@ -213,13 +213,8 @@ def test_the_shipped_learned_layer_was_fitted_on_tuning_sets_only():
     assert 0 < card["routine_false_alarm_budget"]["emergency"] <= card["routine_false_alarm_budget"]["urgent"] < 0.1
 
 
-# Written for this test (not from any tuning set): an electrical injury and a cold, pale foot that no rule or gated
-# description catches.
-LEARNED_ONLY = [
-    ("Roofer touched a live cable, burn mark on his hand and another on his heel, his heart is fluttering and skipping.",
-     "emergency"),
-    ("Foot went pale and cold an hour ago and he can't feel his toes.", "emergency"),
-]
+# Written for this test (not from any tuning set): a cold, pale foot that no rule or gated description catches.
+LEARNED_ONLY = [("Foot went pale and cold an hour ago and he can't feel his toes.", "emergency")]
 
 
 @pytest.mark.parametrize("text, level", LEARNED_ONLY)
@@ -259,3 +254,19 @@ def test_learned_layer_weights_survive_saving_and_loading(tmp_path):
     loaded = LearnedLayer.load(tmp_path)
     assert np.allclose(loaded.coef, coef, atol=1e-6) and np.allclose(loaded.intercept, [0.1, 0.2, 0.3], atol=1e-6)
     assert (loaded.emergency_threshold, loaded.urgent_threshold, loaded.trained_on) == (0.7, 0.8, "test")
+
+
+# Wordings missed on tuning set 6 (paraphrased here; the fixes are general), with look-alikes that must stay routine.
+@pytest.mark.parametrize("text, level", [
+    ("Apprentice got an electric shock from a live wire, small burn on the fingertip", "emergency"),
+    ("Got a shok off the socket, now his heart is racing and his chest feels strange", "emergency"),
+    ("Tiny static shock from the car door, no burn, fine", "routine"),
+    ("Cut on the shin from a step, blood coming out in spurts, she feels woozy", "emergency"),
+    ("Nosebleed, soaked two towels already and she's pale and clammy", "emergency"),
+    ("Ate a biscuit with peanuts, now raised itchy bumps all over and whistling when he breathes", "emergency"),
+    ("After the MRI with contrast my throat feels like it's tightening", "emergency"),
+    ("Knocked the kettle over onto her arm, the burn is bigger than her hand", "emergency"),
+    ("Nettle rash on the legs after walking in the field, no swelling, breathing fine", "routine"),
+])
+def test_wordings_found_missing_on_tuning_set_6(text, level):
+    assert assess(text, semantic=False).level == level

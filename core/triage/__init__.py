@@ -71,8 +71,11 @@ def assess(text: str, *, semantic: bool = True, learned: bool = True) -> Assessm
         vectors = matcher.embed(parts)
         findings += _named(findings, reading.text, [f for f in matcher.findings(parts, vectors) if reading.corroborates(f)])
         if learned:
-            findings += _named(findings, reading.text, default_learned_layer().findings(
+            # It names no condition of its own (it quotes the nearest description), so it speaks only when it raises.
+            top = max((level_rank(f.level) for f in findings), default=0)
+            findings += [f for f in _named(findings, reading.text, default_learned_layer().findings(
                 parts, vectors, matcher, emergency_allowed=reading.acute, urgent_allowed=reading.concern))
+                if level_rank(f.level) > top]
     return _in_original(assessment_from_findings(findings, reading.set_aside), reading.normalised, text)
 
 

@@ -163,6 +163,9 @@ RULES: tuple[Rule, ...] = (
           _need("fever"), _need("hypotension", "sbp_moderate", "vomiting_diarrhoea", "oliguria", "confusion", "renal")),
     _rule("toxic_shock", "toxic shock suspected", _E, _need("name_tss")),
     _rule("burns", "extensive, deep, airway, chemical or electrical burn", _E, _need("burn"), _need("burn_severe")),
+    # An electric shock with a burn, a wound, chest symptoms or a collapse may hide deep tissue and heart injury.
+    _rule("burns", "electrical injury with a burn, wound, chest symptoms or collapse", _E, _need("electrical_injury"),
+          _need("burn", "skin_injury", "cardiac_symptoms", "collapse", "presyncope")),
     _rule("burns", "blistering burn in a young child or frail older person", _E, _need("burn"), _need("blisters"),
           _need("vulnerable_age")),
     _rule("orbital_cellulitis", "swollen eyelids with painful eye movement, double vision or reduced vision", _E,
