@@ -267,6 +267,11 @@ def test_learned_layer_weights_survive_saving_and_loading(tmp_path):
     ("After the MRI with contrast my throat feels like it's tightening", "emergency"),
     ("Knocked the kettle over onto her arm, the burn is bigger than her hand", "emergency"),
     ("Nettle rash on the legs after walking in the field, no swelling, breathing fine", "routine"),
+    # Probes written in review: a throat "strange and tight" with hives, a wound going dark with pain "ten out of ten".
+    ("Hives all over since lunch and her throat feels weird and tight", "emergency"),
+    ("The graze on her shin has turned dark purple and the pain is nine out of ten", "emergency"),
+    ("Bruise on the shin from the table is now dark purple, a bit sore", "routine"),
+    ("Itch is 9 out of 10 tonight, eczema on both arms, no fever", "routine"),
 ])
 def test_wordings_found_missing_on_tuning_set_6(text, level):
     assert assess(text, semantic=False).level == level

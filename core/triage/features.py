@@ -140,7 +140,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
     # --- airway and allergy ------------------------------------------------------------------------
     _f("airway", "airway or breathing compromise", r"\bstridor\w*\b",
        r"\b(?:can't|cannot|can not|cant|couldn't|unable to|struggling to|battling to|fighting to|hard to|difficult to|trouble|difficulty|problems?|labou?red)\s+(?:\w+\s+)?breath\w*\b",
-       r"\b(?:throat|airway)\s+(?:(?:is|feels|felt|was|has|had|started|starting|getting|got|keeps|seems|now|like|it's|its)\s+){0,3}(?:tight\w*|closing|closed|swell\w*|swollen|narrow\w*|constrict\w*)",
+       r"\b(?:throat|airway)\s+(?:(?:is|feels|felt|was|has|had|started|starting|getting|got|keeps|seems|now|like|it's|its)\s+){0,3}(?:(?:strange|weird|funny|odd)\s+and\s+)?(?:tight\w*|closing|closed|swell\w*|swollen|narrow\w*|constrict\w*)",
        r"\b(?:tight|swollen|closing)\s+throat\b",
        r"\btongue\s+(?:(?:is|are|was|were|has|have|started|starting|getting|got|keeps|seems|feels|now)\s+){0,2}(?:swell\w*|swollen|enlarg\w*|huge)",
        r"\b(?:swollen|swelling of (?:the |his |her |my )?)tongue\b", r"\bdrool\w*\b",
@@ -327,6 +327,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:severe|extreme|excruciating|agoni[sz]ing|unbearable|intense|terrible|horrendous|horrific|worst)\s+(?:\w+\s+)?pain\b",
        r"\b(?:in (?:absolute\s+|real\s+)?agony|off the (?:charts?|scale)|through the roof|screaming (?:in|with) pain|worst pain (?:of (?:my|his|her) life|ever))\b",
        r"\bpain\w*\s+(?:\w+\s+){0,4}?(?:is\s+|was\s+)?(?:unbearable|excruciating|severe|intolerable|10/10)\b",
+       r"\b(?:10|ten|nine|9)\s*(?:/|out of)\s*(?:10|ten)\b",
        r"\b(?:can'?t|cannot|can not|unable to|could ?n[o']?t)\s+(?:even\s+)?(?:stand|walk|sleep|move|bear (?:it|weight)|put weight on it)\s+"
        r"(?:\w+\s+){0,2}?(?:because of|cos of|coz of|'cause of|from|with|for)\s+(?:the\s+)?pain\b"),
     _f("pain_out_of_proportion", "pain out of proportion to the signs",

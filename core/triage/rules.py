@@ -123,6 +123,8 @@ RULES: tuple[Rule, ...] = (
     # Pain far worse than a small wound looks is the early sign, before the skin changes.
     _rule("necrotising_fasciitis", "pain out of proportion to a wound or skin infection", _E,
           _need("skin_injury", "soft_tissue_infection"), _need("pain_out_of_proportion"), scope="near"),
+    _rule("necrotising_fasciitis", "wound with skin turning dark and severe pain", _E, _need("skin_injury"),
+          _need("necrosis"), _need("severe_pain"), scope="near"),
     _rule("neutropenic_sepsis", "fever during chemotherapy or with neutropenia", _E, _need("neutropenia_risk"), _need("fever"),
           sources=(CG151,)),
     _rule("frostbite", "blisters, numbness or dark skin after cold exposure", _E, _need("cold_exposure"),
