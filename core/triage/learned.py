@@ -64,7 +64,7 @@ class LearnedLayer:
         level = self.level(p, emergency_allowed=emergency_allowed, urgent_allowed=urgent_allowed)
         if level is None:
             return []
-        rows = np.array([j for j, (presentation, _) in enumerate(matcher.rows) if presentation.level == level])
+        rows = np.flatnonzero(matcher.emergency_mask) if level == "emergency" else matcher.urgent_rows
         similarity = vectors[single] @ matcher.bank[rows].T
         i, j = np.unravel_index(int(np.argmax(similarity)), similarity.shape)
         presentation, description = matcher.rows[int(rows[j])]
