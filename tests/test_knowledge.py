@@ -287,3 +287,83 @@ def test_synonyms_expand_terms_but_not_through_an_abbreviation_that_is_also_a_wo
     assert set(synonyms.expand(tokenize("atypical fibroxanthoma"))) >= {"afx"}
     assert set(synonyms.expand(tokenize("LPLK on dermoscopy"))) >= set(tokenize("lichenoid keratosis"))
     assert synonyms.expand(tokenize("a scar on the leg")) == tokenize("a scar on the leg")
+
+
+# --- the documents' questions (`<doc-id>.questions.yaml`) ------------------------------------------------------
+
+_DF_QUESTIONS = """\
+- ask: "there's a firm little brown bump on my shin that dimples when I pinch it, do I need it cut out?"
+  answer: "Dermatofibroma is benign and needs no treatment; excision is reserved for symptomatic or doubtful lesions."
+- ask: "what does a dermatofibroma look like under the dermatoscope?"
+  answer: "Dermatofibroma classically shows a central white scar-like patch surrounded by a fine peripheral pigment network."
+- ask: "is this question's answer missing?"
+  answer: "A sentence that the document does not hold."
+"""
+
+
+def test_questions_are_read_beside_their_document_and_change_its_hash(tmp_path: Path, make_mini_kb) -> None:
+    kb = make_mini_kb(tmp_path / "kb")
+    path = kb / "lesions" / "dermatofibroma.md"
+    before = parse_document(path)
+    assert before.questions == ()
+    (kb / "lesions" / "dermatofibroma.questions.yaml").write_text(_DF_QUESTIONS, encoding="utf-8")
+    after = parse_document(path)
+    assert [q.ask for q in after.questions][:1] == [
+        "there's a firm little brown bump on my shin that dimples when I pinch it, do I need it cut out?"]
+    assert after.content_hash != before.content_hash  # editing the questions re-embeds the document
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("- ask: only a question\n", "needs both `ask` and `answer`"),
+    ("ask: not a list\n", "expected a list"),
+    ("- ask: [unclosed\n", "cannot read the questions"),
+])
+def test_a_bad_questions_file_is_reported_and_its_document_still_loads(tmp_path: Path, make_mini_kb, text: str,
+                                                                       problem: str) -> None:
+    kb = make_mini_kb(tmp_path / "kb")
+    (kb / "lesions" / "dermatofibroma.questions.yaml").write_text(text, encoding="utf-8")
+    loaded = load_documents(kb)
+    assert "dermatofibroma" in {d.doc_id for d in loaded.documents}
+    assert len(loaded.problems) == 1 and problem in loaded.problems[0] and "dermatofibroma.questions.yaml" in loaded.problems[0]
+    with pytest.raises(KnowledgeBaseError, match="dermatofibroma.questions.yaml"):
+        parse_document(kb / "lesions" / "dermatofibroma.md")
+
+
+def test_a_lay_question_finds_the_sentence_a_knowledge_base_question_points_to(tmp_path: Path, embeddings,
+                                                                             make_mini_kb) -> None:
+    from core.knowledge.chat import ESCALATION, ask
+
+    kb = make_mini_kb(tmp_path / "kb")
+    chroma = tmp_path / "chroma"
+    ingest(kb, chroma, embeddings=embeddings, show_progress=False)
+    lay = "I've a small hard brownish lump on my leg that puckers inwards when squeezed - should it be removed?"
+    before = KnowledgeIndex.open(chroma, embeddings=embeddings).search(lay)
+    assert all(p.asked == 0.0 for p in before.passages) and before.answered == {}
+
+    (kb / "lesions" / "dermatofibroma.questions.yaml").write_text(_DF_QUESTIONS, encoding="utf-8")
+    report = ingest(kb, chroma, embeddings=embeddings, show_progress=False)
+    assert report.updated == 1 and report.questions == 2
+    assert len(report.problems) == 1 and "question 3" in report.problems[0]  # its answer is not in the document
+    index = KnowledgeIndex.open(chroma, embeddings=embeddings)
+    retrieval = index.search(lay)
+    top = retrieval.passages[0]
+    assert (top.doc, top.section) == ("dermatofibroma", "Management")
+    assert top.asked > max(p.asked for p in before.passages) and top.asked >= 0.6
+    assert index.nearest_question(index.embed(lay), top.chunk_id)[0].startswith("there's a firm little brown bump")
+    answer = ask(lay, index=index)
+    assert not answer.refused
+    # (A growing lump may be escalated by the red-flag filter; the knowledge base's answer follows its banner.)
+    text = answer.answer.removeprefix(ESCALATION.get(answer.triage_level, "")).strip()
+    assert text.startswith("Dermatofibroma is benign and needs no treatment")
+
+
+def test_every_shipped_question_is_answered_by_a_sentence_of_its_document() -> None:
+    from core.knowledge.splitting import answer_locations
+
+    documents = load_documents(REAL_KB).documents
+    questions = [(d, q) for d in documents for q in d.questions]
+    assert len(questions) >= 10 * len(documents)  # a bank for every document, not a few
+    unanswered = [(d.doc_id, q.ask) for d, q in questions if not answer_locations(split_document(d), q.answer)]
+    assert unanswered == []
+    assert sorted(p.name for p in REAL_KB.rglob("*.questions.yaml")) == sorted(
+        f"{d.doc_id}.questions.yaml" for d in documents if d.questions)

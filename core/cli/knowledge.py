@@ -51,8 +51,8 @@ def _ingest(args: argparse.Namespace) -> int:
     for problem in report.problems:
         print(f"skipped: {problem}", file=sys.stderr)
     print(f"added {report.added}, updated {report.updated}, removed {report.removed}, "
-          f"unchanged {report.unchanged} documents; embedded {report.chunks} passages and "
-          f"{report.sentences} sentences in {report.seconds:.1f} s")
+          f"unchanged {report.unchanged} documents; embedded {report.chunks} passages, "
+          f"{report.sentences} sentences and {report.questions} questions in {report.seconds:.1f} s")
     return 0
 
 

@@ -3,6 +3,11 @@
 Front-matter fields: `title` and `sources` (required), `last_reviewed`, `review_note` (who reviewed the
 document against its sources, and what changed), `audience`, `tags`. A file that
 cannot be used is reported by name and left out; it never stops the rest from loading.
+
+Beside a document, `<doc-id>.questions.yaml` lists questions it answers as users phrase them, each with the
+document sentence that answers it (`ask`, `answer`): the "hypothetical questions" of a multi-vector retriever,
+which the chat matches questions against (`core.knowledge.index`). A questions file that cannot be read is
+reported and the document is used without it.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ import yaml
 
 # Part of every document hash: bump it when splitting, stored fields or the embedder change so that
 # the next ingestion re-embeds everything instead of mixing old and new chunks.
-INDEX_VERSION = "kb-index-3/all-MiniLM-L6-v2"
+INDEX_VERSION = "kb-index-4/all-MiniLM-L6-v2"
 REQUIRED_FIELDS = ("title", "sources")
 
 
@@ -27,6 +32,14 @@ class KnowledgeBaseError(ValueError):
 # ---------------------------------------------------------------------------------------------
 # Documents
 # ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BankQuestion:
+    """A question a document answers, phrased as a user would ask it, and the document sentence that answers it."""
+
+    ask: str
+    answer: str
+
 
 @dataclass(frozen=True)
 class KnowledgeDocument:
@@ -41,7 +54,8 @@ class KnowledgeDocument:
     audience: tuple[str, ...]
     tags: tuple[str, ...]
     body: str
-    content_hash: str
+    content_hash: str  # of the document and its questions file
+    questions: tuple[BankQuestion, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,8 +77,32 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
     return tuple(part.strip() for part in str(value).split(",") if part.strip())
 
 
-def parse_document(path: Path) -> KnowledgeDocument:
-    """Parse one document; raises `KnowledgeBaseError` naming the file and the problem."""
+def questions_path(path: Path) -> Path:
+    """Where the questions file of the document at `path` lives."""
+    return path.with_name(f"{path.stem}.questions.yaml")
+
+
+def parse_questions(path: Path) -> tuple[BankQuestion, ...]:
+    """The questions file at `path` (none when it does not exist); raises `KnowledgeBaseError` naming the file."""
+    if not path.is_file():
+        return ()
+    try:
+        items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise KnowledgeBaseError(f"{path}: cannot read the questions ({exc})") from exc
+    if not isinstance(items, list):
+        raise KnowledgeBaseError(f"{path}: expected a list of questions, each with `ask` and `answer`")
+    questions = []
+    for n, item in enumerate(items, start=1):
+        if not (isinstance(item, dict) and str(item.get("ask") or "").strip() and str(item.get("answer") or "").strip()):
+            raise KnowledgeBaseError(f"{path}: question {n} needs both `ask` and `answer`")
+        questions.append(BankQuestion(" ".join(str(item["ask"]).split()), " ".join(str(item["answer"]).split())))
+    return tuple(questions)
+
+
+def parse_document(path: Path, problems: list[str] | None = None) -> KnowledgeDocument:
+    """Parse one document and its questions file; raises `KnowledgeBaseError` naming the file and the problem.
+    A questions file that cannot be read goes to `problems` (raised when `problems` is None)."""
     try:
         raw = path.read_bytes()
         text = raw.decode("utf-8")
@@ -85,7 +123,15 @@ def parse_document(path: Path) -> KnowledgeDocument:
     body = match.group(2).strip()
     if not body:
         raise KnowledgeBaseError(f"{path}: document has no body")
-    digest = hashlib.sha256(INDEX_VERSION.encode() + b"\0" + raw).hexdigest()
+    try:
+        questions = parse_questions(questions_path(path))
+    except KnowledgeBaseError as exc:
+        if problems is None:
+            raise
+        problems.append(str(exc))
+        questions = ()
+    bank = "\n".join(f"{q.ask}\t{q.answer}" for q in questions).encode()
+    digest = hashlib.sha256(INDEX_VERSION.encode() + b"\0" + raw + b"\0" + bank).hexdigest()
     return KnowledgeDocument(
         doc_id=path.stem,
         path=path,
@@ -97,6 +143,7 @@ def parse_document(path: Path) -> KnowledgeDocument:
         tags=_as_tuple(meta.get("tags")),
         body=body,
         content_hash=digest,
+        questions=questions,
     )
 
 
@@ -112,7 +159,7 @@ def load_documents(kb_dir: Path) -> LoadedKnowledgeBase:
         if path.name.lower() == "readme.md":
             continue
         try:
-            doc = parse_document(path)
+            doc = parse_document(path, problems)
         except KnowledgeBaseError as exc:
             problems.append(str(exc))
             continue

@@ -1,9 +1,10 @@
-"""The knowledge index: documents embedded into two persistent Chroma collections (passages and their
-sentences), and `KnowledgeIndex`, the read side that the chat uses.
+"""The knowledge index: documents embedded into three persistent Chroma collections (passages, their sentences,
+and the questions the documents answer), and `KnowledgeIndex`, the read side that the chat uses.
 
-* `ingest` embeds chunks and sentences with the packaged all-MiniLM-L6-v2 model; only new or changed
-  documents (by content hash) are re-embedded.
-* `KnowledgeIndex.search` fuses dense similarity (Chroma) with BM25 over the same chunks, whose terms
+* `ingest` embeds chunks, sentences and the documents' questions with the packaged all-MiniLM-L6-v2 model; only
+  new or changed documents (by content hash) are re-embedded.
+* `KnowledgeIndex.search` fuses dense similarity (Chroma), similarity to the documents' questions (users' wording
+  is nearer another user's question than a textbook sentence) and BM25 over the same chunks, whose terms
   include the knowledge base's own synonyms of the names in them (`core.knowledge.synonyms`, read from
   the sentences at open time), and returns a `Retrieval` whose `confident` flag tells the chat to
   answer or refuse. The chat reads sentences, their vectors and terms through the methods below only.
@@ -29,8 +30,9 @@ import numpy as np
 from core.embedding import EmbeddingModelError, embedding_model_path
 from core.knowledge.documents import KnowledgeBaseError, load_documents
 from core.knowledge.lexical import BM25, tokenize
-from core.knowledge.retrieval import DENSE_CANDIDATES, SENTENCE_CANDIDATES, Passage, Retrieval, confident, fuse
-from core.knowledge.splitting import Chunk, split_document
+from core.knowledge.retrieval import (ASKED_RANK_WEIGHT, DENSE_CANDIDATES, SENTENCE_CANDIDATES, Passage, Retrieval,
+                                      confident, fuse)
+from core.knowledge.splitting import Chunk, answer_locations, split_document
 from core.knowledge.synonyms import Synonyms
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 
 CHUNKS_COLLECTION = "dermadesk_kb_chunks"
 SENTENCES_COLLECTION = "dermadesk_kb_sentences"
+QUESTIONS_COLLECTION = "dermadesk_kb_questions"
 
 
 def _model_path() -> Path:
@@ -62,12 +65,14 @@ def load_embeddings() -> "Embeddings":
 
 @dataclass(frozen=True)
 class _Stores:
-    """The two collections, as LangChain vector stores (reads) and raw Chroma collections (writes)."""
+    """The three collections, as LangChain vector stores (reads) and raw Chroma collections (writes)."""
 
     chunks: "Chroma"
     sentences: "Chroma"
+    questions: "Chroma"
     chunk_collection: Any
     sentence_collection: Any
+    question_collection: Any
 
 
 ChromaLocation = Path | str  # a folder (embedded Chroma) or an http(s):// URL of a Chroma server (`chroma run`)
@@ -106,10 +111,10 @@ def _open_stores(location: ChromaLocation, embeddings: "Embeddings") -> _Stores:
             client=client,
             collection_configuration={"hnsw": {"space": "cosine"}},
         )
-        for name in (CHUNKS_COLLECTION, SENTENCES_COLLECTION)
+        for name in (CHUNKS_COLLECTION, SENTENCES_COLLECTION, QUESTIONS_COLLECTION)
     ]
-    return _Stores(stores[0], stores[1], client.get_collection(CHUNKS_COLLECTION),
-                   client.get_collection(SENTENCES_COLLECTION))
+    return _Stores(*stores, *(client.get_collection(name) for name in
+                              (CHUNKS_COLLECTION, SENTENCES_COLLECTION, QUESTIONS_COLLECTION)))
 
 
 def _chunk_metadata(chunk: Chunk, content_hash: str) -> dict[str, Any]:
@@ -156,6 +161,7 @@ class IngestReport:
     chunks: int
     sentences: int
     seconds: float
+    questions: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -192,13 +198,31 @@ def ingest(
     for doc_id in removed + [doc.doc_id for doc in to_embed if doc.doc_id in indexed_hash]:
         _delete_document(stores, doc_id)
 
-    n_chunks = n_sentences = 0
+    n_chunks = n_sentences = n_questions = 0
+    problems = list(loaded.problems)
     bar = tqdm(total=len(to_embed), desc="embedding documents", unit="doc", file=sys.stderr,
                disable=not show_progress or not to_embed)
     for done, doc in enumerate(to_embed, start=1):
         chunks = split_document(doc)
         sentence_vectors, chunk_vectors = _embed_document(chunks, embeddings)
         sentence_rows = [(c, position, text) for c in chunks for position, text in enumerate(c.sentences)]
+        question_rows = []
+        for n, question in enumerate(doc.questions, start=1):
+            locations = answer_locations(chunks, question.answer)
+            if not locations:
+                problems.append(f"{doc.path}: the answer to question {n} ({question.ask!r}) is not a sentence of the "
+                                "document; the question is left out")
+            question_rows += [(n, question, chunk_id, position) for chunk_id, position in locations]
+        if question_rows:
+            by_chunk = {c.chunk_id: c for c in chunks}
+            stores.question_collection.upsert(
+                ids=[f"{chunk_id}.{position:03d}?{n:03d}" for n, _, chunk_id, position in question_rows],
+                embeddings=np.asarray(embeddings.embed_documents([q.ask for _, q, _, _ in question_rows]),
+                                      dtype=np.float32),
+                documents=[q.ask for _, q, _, _ in question_rows],
+                metadatas=[{**_chunk_metadata(by_chunk[chunk_id], doc.content_hash), "position": position}
+                           for _, _, chunk_id, position in question_rows],
+            )
         # Sentences first: a document counts as indexed once its chunks (which carry the hash) exist,
         # so an interrupted run re-embeds it next time instead of leaving it without sentences.
         if sentence_rows:
@@ -218,6 +242,7 @@ def ingest(
             )
         n_chunks += len(chunks)
         n_sentences += len(sentence_rows)
+        n_questions += len(question_rows)
         bar.update(1)
         if on_progress:
             on_progress(done, len(to_embed), doc.doc_id)
@@ -232,12 +257,13 @@ def ingest(
         chunks=n_chunks,
         sentences=n_sentences,
         seconds=time.perf_counter() - started,
-        problems=loaded.problems,
+        questions=n_questions,
+        problems=problems,
     )
 
 
 def _delete_document(stores: _Stores, doc_id: str) -> None:
-    for store in (stores.chunks, stores.sentences):
+    for store in (stores.chunks, stores.sentences, stores.questions):
         ids = store.get(where={"doc": doc_id}, include=[])["ids"]
         if ids:
             store.delete(ids=ids)
@@ -290,7 +316,8 @@ class KnowledgeIndex:
     Open once and reuse; it snapshots the collections at open time (re-open after `ingest`).
     """
 
-    def __init__(self, chunk_store: "Chroma", sentence_store: "Chroma", embeddings: "Embeddings") -> None:
+    def __init__(self, chunk_store: "Chroma", sentence_store: "Chroma", embeddings: "Embeddings",
+                 question_store: "Chroma | None" = None) -> None:
         self._chunk_store = chunk_store
         self._embeddings = embeddings
         chunk_rows = chunk_store.get(include=["documents", "metadatas"])
@@ -323,6 +350,19 @@ class KnowledgeIndex:
         for row, sentence in enumerate(self._sentences):
             self._sentences_by_chunk.setdefault(sentence.chunk_id, []).append(row)
 
+        # The documents' questions, each pointing at the sentence that answers it.
+        self._question_texts: list[str] = []
+        self._question_answers: list[tuple[str, int]] = []  # (chunk id, sentence position)
+        vectors = []
+        if question_store is not None:
+            rows = question_store.get(include=["documents", "metadatas", "embeddings"])
+            for i in sorted(range(len(rows["ids"])), key=lambda i: rows["ids"][i]):
+                self._question_texts.append(rows["documents"][i])
+                self._question_answers.append((rows["metadatas"][i]["chunk_id"], int(rows["metadatas"][i]["position"])))
+                vectors.append(rows["embeddings"][i])
+        self._question_vectors = (np.asarray(vectors, dtype=np.float32) if vectors
+                                  else np.zeros((0, self._sentence_vectors.shape[1]), dtype=np.float32))
+
     @classmethod
     def open(cls, chroma_dir: ChromaLocation, *, embeddings: "Embeddings | None" = None) -> "KnowledgeIndex":
         """Open the persisted index in `chroma_dir` (a folder, or the URL of a Chroma server)."""
@@ -332,7 +372,7 @@ class KnowledgeIndex:
             )
         embeddings = embeddings or load_embeddings()
         stores = _open_stores(chroma_dir, embeddings)
-        return cls(stores.chunks, stores.sentences, embeddings)
+        return cls(stores.chunks, stores.sentences, embeddings, stores.questions)
 
     @property
     def document_ids(self) -> set[str]:
@@ -375,6 +415,25 @@ class KnowledgeIndex:
         known = speller.document_freq
         return [speller.correct(term) for term in tokenize(text, lambda joined: speller.correct(joined) in known)]
 
+    def answer_similarities(self, vector: np.ndarray) -> dict[tuple[str, int], float]:
+        """For each answer sentence of the documents' questions, (chunk id, position) -> cosine similarity of
+        `vector` to the nearest question it answers."""
+        answered: dict[tuple[str, int], float] = {}
+        if self._question_texts:
+            for row, similarity in enumerate(self._question_vectors @ vector):
+                key = self._question_answers[row]
+                answered[key] = max(answered.get(key, -1.0), float(similarity))
+        return answered
+
+    def nearest_question(self, vector: np.ndarray, chunk_id: str) -> tuple[str, float] | None:
+        """The question of passage `chunk_id` nearest to `vector`, with its similarity (None if it has none)."""
+        rows = [r for r, (cid, _) in enumerate(self._question_answers) if cid == chunk_id]
+        if not rows:
+            return None
+        sims = self._question_vectors[rows] @ vector
+        best = int(np.argmax(sims))
+        return self._question_texts[rows[best]], float(sims[best])
+
     def search(self, query: str, k: int = 6, *, boost_docs: Sequence[str] = ()) -> Retrieval:
         """Fused dense + BM25 search. `boost_docs` (doc ids) gently favour documents, e.g. the case's class."""
         query_vector = self.embed(query)
@@ -392,14 +451,21 @@ class KnowledgeIndex:
             cid = self._sentences[row].chunk_id
             best_sentence[cid] = max(best_sentence.get(cid, -1.0), float(sentence_sims[row]))
 
+        answered = self.answer_similarities(query_vector)
+        asked: dict[str, float] = {}
+        for (cid, _), similarity in answered.items():
+            asked[cid] = max(asked.get(cid, -1.0), similarity)
+
         lexical = dict(zip(self._chunk_ids, self._bm25.scores(query_terms)))
         rankings = [
             sorted(dense, key=dense.get, reverse=True),
             sorted(best_sentence, key=best_sentence.get, reverse=True),
+            sorted(asked, key=asked.get, reverse=True)[:DENSE_CANDIDATES],
             [cid for cid in sorted(lexical, key=lexical.get, reverse=True) if lexical[cid] > 0][:DENSE_CANDIDATES],
         ]
         boost = set(boost_docs)
-        fused = fuse(rankings, [cid for cid in self._chunk_ids if self._chunks[cid]["doc"] in boost])
+        fused = fuse(rankings, [cid for cid in self._chunk_ids if self._chunks[cid]["doc"] in boost],
+                     weights=(1.0, 1.0, ASKED_RANK_WEIGHT, 1.0))
 
         passages = []
         for cid, score in fused.most_common(k):
@@ -414,5 +480,8 @@ class KnowledgeIndex:
                 lexical=lexical.get(cid, 0.0),
                 coverage=self._bm25.coverage(query_terms, self._chunk_terms[cid]),
                 last_reviewed=str(meta.get("last_reviewed", "")),
+                asked=asked.get(cid, 0.0),
             ))
-        return Retrieval(query, passages, confident(passages), tuple(query_vector.tolist()))
+        kept = {p.chunk_id for p in passages}
+        return Retrieval(query, passages, confident(passages), tuple(query_vector.tolist()),
+                         {key: sim for key, sim in answered.items() if key[0] in kept})

@@ -1,19 +1,21 @@
 """What a search returns, how rankings are fused, and the refusal rule.
 
-Three rankings of the chunks (dense similarity of the chunk, of its best sentence, and BM25) are fused
-by reciprocal-rank fusion. A `Retrieval` is `confident` only when one of its top passages is clearly
-about the question; otherwise the chat refuses.
+Four rankings of the chunks (dense similarity of the chunk, of its best sentence, of the nearest question the
+knowledge base says it answers, and BM25) are fused by weighted reciprocal-rank fusion. A `Retrieval` is
+`confident` only when one of its top passages is clearly about the question; otherwise the chat refuses.
 """
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Tuning (cosine similarities of normalised all-MiniLM-L6-v2 embeddings).
 RRF_K = 20
 DENSE_CANDIDATES = 24
 SENTENCE_CANDIDATES = 60
+# The ranking by similarity to the documents' own questions counts this much in the fusion (the others count 1).
+ASKED_RANK_WEIGHT = 1.5
 BOOST_FACTOR = 1.25  # for documents the caller favours, e.g. about the current case's class
 # Answer without further checks when the best passage or sentence is this similar to the question.
 CONFIDENT_SIMILARITY = 0.62
@@ -30,6 +32,10 @@ MIN_SIMILARITY = 0.25
 # scope whatever its wording; lay and case-vignette wording sits far from the documents' (similarities of 0.4 to
 # 0.55 with little term overlap), so only this similarity is asked of its best passage.
 ESCALATED_MIN_SIMILARITY = 0.35
+# A question this near one of the questions a passage answers (`<doc>.questions.yaml`) is in scope. Fitted with
+# `scripts/tune_chat_refusal.py` on chat tuning sets 1 and 2: there no out-of-scope question came nearer than 0.62,
+# and in-scope ones had a median of 0.73.
+ASKED_CONFIDENT_SIMILARITY = 0.63
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class Passage:
     lexical: float  # BM25 score
     coverage: float  # IDF-weighted share of the query terms present in the passage
     last_reviewed: str = ""  # the document's review date
+    asked: float = 0.0  # cosine similarity of the query to the nearest of the questions the passage answers
 
 
 @dataclass(frozen=True)
@@ -59,14 +66,20 @@ class Retrieval:
     passages: list[Passage]
     confident: bool
     query_embedding: tuple[float, ...]
+    # (chunk id, sentence position) of the passages' answer sentences -> similarity of the query to the nearest
+    # knowledge-base question that sentence answers
+    answered: dict[tuple[str, int], float] = field(default_factory=dict)
 
 
-def fuse(rankings: Iterable[Sequence[str]], boosted: Iterable[str] = ()) -> Counter[str]:
-    """Reciprocal-rank fusion of chunk-id rankings; chunks in `boosted` get a gentle multiplier."""
+def fuse(rankings: Iterable[Sequence[str]], boosted: Iterable[str] = (),
+         weights: Sequence[float] = ()) -> Counter[str]:
+    """Weighted reciprocal-rank fusion of chunk-id rankings (weight 1 where `weights` gives none); chunks in
+    `boosted` get a gentle multiplier."""
     fused: Counter[str] = Counter()
-    for ranking in rankings:
+    for n, ranking in enumerate(rankings):
+        weight = weights[n] if n < len(weights) else 1.0
         for rank, cid in enumerate(ranking):
-            fused[cid] += 1.0 / (RRF_K + rank + 1)
+            fused[cid] += weight / (RRF_K + rank + 1)
     for cid in set(boosted) & set(fused):
         fused[cid] *= BOOST_FACTOR
     return fused
@@ -79,7 +92,7 @@ def confident(passages: Sequence[Passage], *, escalated: bool = False) -> bool:
         return True
     for p in passages[:3]:
         similarity = max(p.dense, p.best_sentence)
-        if similarity >= CONFIDENT_SIMILARITY:
+        if similarity >= CONFIDENT_SIMILARITY or p.asked >= ASKED_CONFIDENT_SIMILARITY:
             return True
         if similarity >= MIN_SIMILARITY and similarity + COVERAGE_WEIGHT * p.coverage >= RELEVANCE_THRESHOLD:
             return True

@@ -13,7 +13,9 @@ Every sentence of the top passages is scored against the question:
   is it called?", a sentence using a term of its section heading that the question lacks (the heading names
   the concept);
 * its passage's similarity (context), a bonus for a document's opening sentence when the question asks
-  "what is X?", and a penalty for a sentence that adds little beyond the question's own words.
+  "what is X?", and a penalty for a sentence that adds little beyond the question's own words;
+* its similarity is that of the nearest knowledge-base question it answers (`<doc>.questions.yaml`) when that
+  is higher.
 
 The best sentence leads the answer; the best sentence for each further part of a compound question follows (a
 wider margin when it comes from the first sentence's document; a part may start "and on which ..."),
@@ -58,6 +60,9 @@ CONTINUATION_BONUS = 0.2  # the sentence right after a chosen one often complete
 COVERAGE_GAIN_WEIGHT = 0.3
 ANSWER_MARGIN = 0.3  # a further sentence must score within this of the first one
 NEAR_DUPLICATE = 0.9  # cosine above which a second sentence adds nothing
+# A sentence that answers a knowledge-base question counts as that question's similarity to the user's, less this
+# (fitted with ASKED_RANK_WEIGHT and ASKED_CONFIDENT_SIMILARITY on chat tuning sets 1 and 2, dev set not worse).
+ASKED_OFFSET = 0.05
 
 # What a question asks for. A quantity question names the kind of figure it wants where it can.
 _FIGURE_KINDS = {
@@ -215,6 +220,7 @@ def score_sentences(index: KnowledgeIndex, retrieval: Retrieval, query_terms: Se
     query_vector = np.asarray(retrieval.query_embedding, dtype=np.float32)
     part_matrix = np.asarray(part_vectors, dtype=np.float32).reshape(-1, query_vector.shape[0])
     part_terms = [index.query_terms(part) for part in parts]
+    part_answered = [index.answer_similarities(part_matrix[i]) for i in range(len(part_matrix))]
     candidates: list[Candidate] = []
     for passage in retrieval.passages[:PASSAGES_CONSIDERED]:
         heading = set(index.heading_terms(passage.chunk_id))
@@ -240,12 +246,17 @@ def score_sentences(index: KnowledgeIndex, retrieval: Retrieval, query_terms: Se
             if asked.definition and passage.chunk_id.endswith("#000") and sentence.position == 0:
                 prior += DEFINITION_BONUS
 
-            def score(vector: np.ndarray, wanted: Sequence[str]) -> float:
-                return float(sentence.vector @ vector) + prior + LEXICAL_WEIGHT * index.coverage(wanted, terms)
+            key = (passage.chunk_id, sentence.position)
+
+            def score(vector: np.ndarray, wanted: Sequence[str], answered: dict[tuple[str, int], float]) -> float:
+                # A sentence is as near the question as the nearest knowledge-base question it answers, less a
+                # little: two questions are more alike than a question and its answer.
+                similarity = max(float(sentence.vector @ vector), answered.get(key, 0.0) - ASKED_OFFSET)
+                return similarity + prior + LEXICAL_WEIGHT * index.coverage(wanted, terms)
 
             candidates.append(Candidate(
-                score(query_vector, query_terms), sentence, passage, frozenset(terms),
-                tuple(score(part_matrix[i], part_terms[i]) for i in range(len(part_matrix)))))
+                score(query_vector, query_terms, retrieval.answered), sentence, passage, frozenset(terms),
+                tuple(score(part_matrix[i], part_terms[i], part_answered[i]) for i in range(len(part_matrix)))))
     return candidates
 
 

@@ -109,3 +109,11 @@ def split_document(doc: KnowledgeDocument) -> list[Chunk]:
             last_reviewed=doc.last_reviewed,
         ))
     return chunks
+
+
+def answer_locations(chunks: list[Chunk], answer: str) -> list[tuple[str, int]]:
+    """Where a sentence occurs among the chunks' sentences, as (chunk id, position); chunks overlap, so it may be
+    in two. Whitespace is ignored."""
+    wanted = " ".join(answer.split())
+    return [(c.chunk_id, position) for c in chunks for position, sentence in enumerate(c.sentences)
+            if " ".join(sentence.split()) == wanted]
