@@ -275,3 +275,101 @@ def test_learned_layer_weights_survive_saving_and_loading(tmp_path):
 ])
 def test_wordings_found_missing_on_tuning_set_6(text, level):
     assert assess(text, semantic=False).level == level
+
+
+# Wordings missed on tuning set 7 (paraphrased here; the fixes are general), with look-alikes that must stay routine.
+@pytest.mark.parametrize("text, level", [
+    ("the graze on my knee is red and hot right up to my thigh, hert rate 135 on my watch and im shiverin", "emergency"),
+    ("Varicose vein on his calf burst, blood coming out like a fountain, we pressed a towel on but it won't stop", "emergency"),
+    ("Wound after her knee op is swollen and crackles like bubble wrap under the skin when pressed, she's sweaty", "emergency"),
+    ("Chickenpox for 4 days, fever had settled but today it's back at 39.9 and a patch on his chest is red, swollen and agony to touch",
+     "emergency"),
+    ("got bitten on the calf by something in the shed, it's going purply black with blisters and the pain is way worse then it looks",
+     "emergency"),
+    ("His tongue looks swollen after the sesame bagel and he keeps coughing, says his throat feels tight", "emergency"),
+    ("brand new mole on my arm at 58, already about the size of a pea and very dark", "urgent"),
+    ("my mol is getting biger and it bleds when i dry myself", "urgent"),
+    # look-alikes
+    ("Started lamotrigine. Counselled to stop it and seek help the same day if a rash, mouth ulcers or sore eyes appear. "
+     "No rash today.", "routine"),
+    ("My baby is 9 months, red sore skin in the nappy area, happy and feeding well", "routine"),
+    ("I had shingles across my forehead last year, it never went near the eye and cleared up; the odd twinge still", "routine"),
+    ("Mosquito bite on my arm, got bitten on the patio, itchy and a little red", "routine"),
+])
+def test_wordings_found_missing_on_tuning_set_7(text, level):
+    assert assess(text, semantic=False).level == level
+
+
+@pytest.mark.parametrize("typed, read_as", [
+    ("hert rate 134", "heart rate 134"),
+    ("im shiverin", "im shivering"),
+    ("its swolen", "its swollen"),
+    ("my mol bleds", "my mole bleeds"),
+])
+def test_typing_slips_are_read_as_the_words_the_filter_knows(typed, read_as):
+    from core.triage import read
+
+    assert read(typed).text == read_as
+
+
+@pytest.mark.parametrize("word", [
+    "oedema", "haemorrhagic", "anaesthetic", "erythema", "necrotising", "angioedema", "fluclox", "augmentin", "abx",
+    "sats", "tachy", "watch", "duvets", "colour", "rigours", "paracetamol", "OSCE", "NKDA",
+])
+def test_medical_terms_british_spellings_and_abbreviations_are_not_corrected(word):
+    from core.triage import read
+
+    text = f"o/e {word} noted today"
+    assert read(text).text == text
+
+
+def test_a_corrected_word_is_highlighted_as_typed():
+    text = "Fever 39.5 and the rash is purply and dosent fade under a glass, she is very drowzy"
+    assessment = assess(text, semantic=False)
+    assert assessment.level == "emergency"
+    spans = [text[s:e] for f in assessment.findings for s, e in f.spans]
+    assert "drowzy" in " ".join(spans)  # the span covers the word the user typed, not its correction
+
+
+# Wordings missed on tuning set 8 (paraphrased here; the fixes are general), with look-alikes that must stay routine.
+@pytest.mark.parametrize("text, level", [
+    ("Right after induction with propofol and cefuroxime her BP crashed to 58/30 and her chest went flushed", "emergency"),
+    ("My son ate a cookie with nuts, now his face is very big and he makes noise when he breathes", "emergency"),
+    ("My partner has a sesame allergy, I kissed her after lunch and now she can't get a proper breath in", "emergency"),
+    ("prob just a bite but the red is racing up my leg, I'm boiling then freezing and my heart is going mad", "emergency"),
+    ("Grandad's cellulitis: tonight he's shaking all over, he's talking nonsense about a job he left years ago", "emergency"),
+    ("He was digging in the sun all day, his skin is hot and dry, he's stopped sweating and he's talking rubbish", "emergency"),
+    ("Got a shock off an exposed cable at work, small burn on the palm and his chest feels fluttery", "emergency"),
+    ("The mole on my shoulder was 5 mm in June, now it's 9", "urgent"),
+    ("The dark stripe on my toenail was thin last year, now it's a third of the nail and creeping onto the skin", "urgent"),
+    ("Pigment has come back in the scar where a mole was shaved off in 2019, spreading past the edge", "urgent"),
+    ("I scraped my shin in the spring and three months on the wound still won't close, edges raised", "urgent"),
+    # look-alikes
+    ("Venous eczema on both shins for months, not responding to the emollients, no fever", "routine"),
+    ("Plantar wart, pared, black dots seen, start salicylic acid daily", "routine"),
+    ("Just so I'm prepared: if my daughter ever had a rash that didn't fade under a glass, what should I do? She's well.",
+     "routine"),
+    ("I get a cold sore a couple of times a year, the usual tingle has started, otherwise well", "routine"),
+    ("Went for a walk in the sun all afternoon, a bit of sunburn on my shoulders, feel fine", "routine"),
+])
+def test_wordings_found_missing_on_tuning_set_8(text, level):
+    assert assess(text, semantic=False).level == level
+
+
+# Wordings missed on tuning set 9 (paraphrased here; the fixes are general), with look-alikes that must stay routine.
+@pytest.mark.parametrize("text, level", [
+    ("My toddler put her hand on the hot oven door, the palm is blistered and white in the centre", "emergency"),
+    ("Splashed with a wheel cleaner containing hydrofluoric acid an hour ago, pain far worse than it looks", "emergency"),
+    ("After a bad cold her eye is swell and close, and it hurts when she looks to the side", "emergency"),
+    ("His eye has puffed right up since this morning and he says he can see two of everything", "emergency"),
+    ("Left eye swollen shut after a sinus infection, vision has gone blurry", "emergency"),
+    # look-alikes
+    ("In teaching today we covered the warning signs of necrotising fasciitis: pain out of proportion and crepitus.",
+     "routine"),
+    ("Verruca under the heel, pinpoint bleeding on paring, black dots, salicylic acid started", "routine"),
+    ("Had a chest cold for a week and my eye is a bit sore, no swelling, vision normal", "routine"),
+    ("High fever for three days which settled yesterday, now a pink blanching rash on his tummy; he is playing and feeding",
+     "routine"),
+])
+def test_wordings_found_missing_on_tuning_set_9(text, level):
+    assert assess(text, semantic=False).level == level

@@ -38,6 +38,7 @@ from core.triage.normalise import NormalisedText, normalise
 from core.triage.physiology import physiology_findings
 from core.triage.learned import default_learned_layer
 from core.triage.semantic import Segment, default_matcher, segments
+from core.triage.spelling import correct_spelling
 from core.triage.results import LEVELS, MAX_TEXT_CHARS, Assessment, Finding, SetAside, TriageInputError, level_rank
 from core.triage.rules import RULES, Rule, apply_rule, index_window, merge_spans, rule_windows
 
@@ -53,8 +54,8 @@ def assess(text: str, *, semantic: bool = True, learned: bool = True) -> Assessm
     physiology (numbers against NICE sepsis criteria and NEWS2) and, with `semantic`, presentations
     matched by meaning (loads the packaged embedding model once per process) and, with `learned` too, the
     learned layer (`core.triage.learned`) over the same sentence vectors. The text is normalised
-    first (`normalise`: curly quotes, Unicode dashes and spaces, invisible characters); every span in the
-    result refers to the text as given."""
+    first (`normalise`: curly quotes, Unicode dashes and spaces, invisible characters; `spelling`: typing slips
+    such as "swolen"); every span in the result refers to the text as given."""
     if not isinstance(text, str):
         raise TriageInputError(f"expected text, got {type(text).__name__}")
     if not text.strip():
@@ -108,7 +109,7 @@ class Reading:
 
 def read(text: str) -> Reading:
     """The rule and physiology layers over the normalised text (input already checked by `assess`)."""
-    normalised = normalise(text)
+    normalised = correct_spelling(normalise(text))
     plain = normalised.text
     raw = raw_hits(plain)
     context = TextContext(plain, [(s, e) for _, s, e in raw])
@@ -138,6 +139,8 @@ def _current_hits(text: str, raw: list[tuple[str, int, int]], context: TextConte
             reason = "negated"
         elif kind != "context" and context.general_claim(start, end):
             reason = "something read or heard in general, not about a patient"
+        elif context.safety_netting(start, end):
+            reason = "advice on what to watch for, not a current finding"
         elif kind == "presenting" and context.past(start, end):
             reason = "resolved or past history"
         elif kind == "name" and (context.past(start, end) or context.name_not_current(start, end)):

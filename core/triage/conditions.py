@@ -9,6 +9,7 @@ WMS_FROSTBITE = ("McIntosh SE, Freer L, Grissom CK, et al. Wilderness Medical So
 NHS_SNAKE_BITES = "NHS. Snake bites. nhs.uk/conditions/snake-bites."
 KIMBERLIN_NEONATAL_HSV = "Kimberlin DW. Neonatal herpes simplex infection. Clin Microbiol Rev. 2004;17(1):1-13."
 NHS_BLEEDING = "NHS. Cuts and grazes: when to go to A&E. nhs.uk/conditions/cuts-and-grazes."
+NHS_HEATSTROKE = "NHS. Heat exhaustion and heatstroke. nhs.uk/conditions/heat-exhaustion-heatstroke."
 NG12 = "National Institute for Health and Care Excellence. Suspected cancer: recognition and referral (NG12). 2015, updated 2025."
 NG51 = "National Institute for Health and Care Excellence. Suspected sepsis: recognition, diagnosis and early management (NG51). 2016, updated 2024."
 NG240 = "National Institute for Health and Care Excellence. Meningitis (bacterial) and meningococcal disease: recognition, diagnosis and management (NG240). 2024."
@@ -165,6 +166,10 @@ _CONDITION_LIST = (
     Condition("frostbite", "Deep frostbite",
               "Emergency care now: rewarm only when refreezing cannot happen; do not rub the skin; blisters, numbness "
               "or dark skin after cold exposure mean deep injury that needs hospital assessment.", (WMS_FROSTBITE,)),
+    Condition("heatstroke", "Heatstroke",
+              "Call the emergency number now: someone hot after heat or exertion who is confused, has a fit, collapses "
+              "or has stopped sweating while still feeling too hot has heatstroke; move them somewhere cool, cool "
+              "the skin with water and fanning, and give sips of water if they are alert.", (NHS_HEATSTROKE,)),
     Condition("haemorrhage", "Bleeding that will not stop",
               "Emergency care now: keep firm pressure on the wound with a clean pad and raise it; bleeding that does "
               "not stop with 10 minutes of firm pressure, or in someone on a blood thinner, needs A&E.", (NHS_BLEEDING,)),

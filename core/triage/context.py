@@ -13,7 +13,10 @@ _NEGATION_BREAK = re.compile(
     r"[;:]|\s[-–—]+\s|\(|\)|\b(?:but|however|although|though|yet|except|apart from|aside from|whereas|while|now|since then|then|which)\b",
     re.IGNORECASE)
 _HISTORY_BREAK = re.compile(  # "now" starts a new clause unless it reports that the problem has gone ("now settled")
-    r";|\b(?:but|however|although|though|yet|whereas|now(?!\s+(?:fully\s+|completely\s+)?(?:settled|resolved|subsided|recovered|gone))|since then|currently|presently|today|recently)\b", re.IGNORECASE)
+    r";|\b(?:but|however|although|though|yet|whereas|where|which(?!\s+(?:has\s+|had\s+|have\s+)?(?:now\s+|since\s+)?(?:fully\s+|completely\s+)?(?:settled|resolved|subsided|recovered|gone|went|cleared|disappeared|healed|stopped))|now(?!\s+(?:fully\s+|completely\s+)?(?:settled|resolved|subsided|recovered|gone))|since then|currently|presently|today|tonight|recently)\b"
+    # a comma before a new subject and its verb: "he's shaking, he's talking about work he retired from years ago"
+    r"|,(?=\s+(?:and\s+)?(?:he|she|they|i|we|it)(?:'s|'re|'m|\s+is|\s+are|\s+was|\s+has|\s+had|\s+says|\s+said|\s+keeps)\b)",
+    re.IGNORECASE)
 _NEGATION_CUE = re.compile(
     r"\b(?:no|not|nil|without|denies|denied|deny|denying|never|none|nothing|neither|nor|free of|negative for|ruled out|stopped"
     r"|dont|doesnt|didnt|isnt|wasnt|hasnt|havent|wont|cant|cannot)\b|n't\b",
@@ -50,7 +53,7 @@ _HISTORY_MARKER = re.compile(
     r"|\bas an? (?:child|kid|baby|teenager|teen|toddler|student)\b|\bin (?:my|his|her|their) (?:childhood|teens|twenties|youth)\b"
     r"|\bwhen (?:i|he|she|they) (?:was|were) (?:young|little|a child|a baby|\d+)\b"
     r"|\b(?:now\s+)?(?:fully |completely )?(?:recovered|resolved)\b|\bfull recovery\b|\bfollow[- ]?ups?\s+(?:were\s+|have been\s+|all\s+)?clear\b"
-    r"|\bclear since\b|\bdischarged\b|\bin remission\b|\bno recurrence\b|\b(?:had|was|were)\s+(?:\w+\s+){0,3}?last year\b"
+    r"|\bclear since\b|\bdischarged\b|\bin remission\b|\bno recurrence\b|\b(?:had|was|were)\s+(?!not\s+like\b|not\s+the\s+same\b|different\b|(?:\w+\s+)?(?:thin|thinner|narrow|narrower|tiny|small|smaller|little|lighter|paler|flat|flatter|fainter|half)\b)(?:\w+\s+){0,5}?last year\b"
     r"|\bleft\s+(?:\w+\s+)?(?:scarring|scars)\b|\btreated for\b|\bexcised\b|\bat (?:the )?age (?:of )?\d+\b"
     r"|\b(?:years|a while|long) (?:back|ago)\b|\bin the past\b|\bdied\b|\bpassed away\b",
     re.IGNORECASE)
@@ -59,7 +62,7 @@ _HISTORY_MARKER = re.compile(
 _COMPARISON_BEFORE = re.compile(
     r"(?:\b(?:compar\w*|than|vs|versus|photos?|pictures?|pics?|selfies?)\b[^.;!?\n]{0,50}"
     r"|\b(?:was|were|used to be)\s+(?:only\s+|just\s+|much\s+|a lot\s+)?(?:tiny|small|smaller|little|flat|flatter|lighter|"
-    r"paler|round|rounder|regular|even|smooth|(?:\d+(?:\.\d+)?\s*mm))\b[^.;!?\n]{0,30})$", re.IGNORECASE)
+    r"paler|thin|thinner|narrow|narrower|round|rounder|regular|even|smooth|(?:\d+(?:\.\d+)?\s*mm))\b[^.;!?\n]{0,30})$", re.IGNORECASE)
 # "Settled" and "subsided" look back: they end the problem named before them in the clause, not what follows.
 # So does "gone" closing a clause ("had a temp but that's gone now"); "gone navy" or "gone black" is a change, not an end.
 _SETTLED_MARKER = re.compile(
@@ -71,6 +74,7 @@ _SETTLED_NEXT_CLAUSE = re.compile(
     r"\W*(?:but|however)\s+(?:that|it|which|this|they|those)(?:'s|s|\s+has|\s+have|\s+is|\s+are)?\s+(?:now\s+|all\s+)?"
     r"(?:gone|settled|subsided|resolved|went (?:down|away)|gone down|came down|calmed down|cleared|disappeared)\b",
     re.IGNORECASE)
+_PROGRESSIVE_BEFORE = re.compile(r"(?:\b(?:is|are|am)|'s|'re|'m)\s+$", re.IGNORECASE)
 # "History of", "previous", "PMH" qualify only the phrase that follows them (up to the next comma or "and").
 _HISTORY_PREFIX = re.compile(
     r"\b(?:history of|hx(?: of)?|h/o|pmh\w*|previous(?:ly)?|prior|past (?:history|episode)s?(?: of)?)\b[^,;.\n]{0,60}",
@@ -80,7 +84,7 @@ _NOT_PAST_BEFORE_PREFIX = re.compile(
     r"(?:\bfamily|\d|\bshort|\bbrief|\brecent|\bhours?|\bhrs?|\bdays?|\bweeks?|\bwks?|\bmonths?|/12|/52|/7)[\s-]*$", re.IGNORECASE)
 _PRESENT_CUE = re.compile(
     r"\b(?:new(?:ly)?|now|today|currently|current|recent(?:ly)?|presents?|presenting|developed|developing|noticed|found|"
-    r"appeared|started|this (?:week|morning|month|evening)|since (?:yesterday|last night|this morning))\b", re.IGNORECASE)
+    r"appeared|started|tonight|right now|at the moment|this (?:week|morning|month|evening|afternoon)|since (?:yesterday|last night|this morning))\b", re.IGNORECASE)
 # Diagnoses named in a history, risk, prevention or information phrase are not a current problem.
 _NAME_NOT_CURRENT = re.compile(
     r"\b(?:known|history|hx|h/o|previous\w*|prior|past|risk\w*|prone|vaccin\w*|jabs?|immuni[sz]\w*|prevent\w*|protect\w*|"
@@ -93,6 +97,14 @@ _NAME_NOT_CURRENT = re.compile(
 _GENERAL_CLAIM = re.compile(
     r"\b(?:read|heard|seen|saw|learn(?:ed|t)|(?:was|were|been) told)\s+(?:\w+\s+){0,3}?that\b[^.?!;\n]{0,120}?"
     r"\b(?:can|could|may|might|means?|is a sign|are a sign|signs? of|is linked|are linked)\b[^.?!;\n]{0,80}", re.IGNORECASE)
+# Safety-netting advice ("advised to seek help if a rash or mouth ulcers develop") and hypotheticals ("if he ever
+# had ...") name what to watch for, not what the patient has: from the "if" or "should" to the end of the sentence.
+_SAFETY_NET = re.compile(
+    r"\b(?:seek\s+(?:urgent\s+|medical\s+)?(?:help|advice|attention|care)|return|come back|call\s+(?:999|111|112|911|us|back)|"
+    r"re-?attend|re-?present|contact\s+(?:us|the|your|a|GP)|ring|report|attend|advised|told|explained|warned|counsell?ed|"
+    r"safety[- ]?net\w*)\b[^.;!?\n]{0,60}?\b(?:if|should|in case)\b[^.;!?\n]{0,160}"
+    # ... and a hypothetical: "if my son ever had a rash that didn't fade, what would I do?"
+    r"|\bif\s+(?:\w+\s+){0,3}?(?:ever|were to|was to)\b[^.;!?\n]{0,160}", re.IGNORECASE)
 # A diagnosis named on its own escalates only when framed as a current suspicion or problem.
 _NAME_FRAME_BEFORE = re.compile(
     r"(?:\?|\b(?:query|suspect\w*|suspicious|concerning|worrying|possible|possibly|probable|probably|likely|think|thinks|thought|could|might|may|maybe|"
@@ -129,7 +141,7 @@ _PATIENT_ANCHOR = re.compile(
     r"|\b\d{1,3}\s?(?:yo|y/o|yrs? old|years? old|-year-old|-month-old|-week-old|-day-old|months? old|weeks? old|days? old)\b"
     r"|(?-i:\b\d{1,3}\s?-?[MF]\b)|\b(?:aged|age)\s+\d{1,3}\b"
     r"|\b(?:son|daughter|baby|toddler|infant|neonate|newborn|husband|wife|partner|dad|mum|mom|father|mother|grandad|grandpa|grandma|granny|brother|sister|kid)\b"
-    r"|\b(?:since (?:yesterday|this morning|last night|lunchtime)|today|tonight|this morning|right now|just now)\b"
+    r"|\b(?:since (?:yesterday|this morning|last night|lunchtime)|(?<!teaching )(?<!lecture )(?<!tutorial )(?<!class )(?<!lesson )today|tonight|this morning|right now|just now)\b"
     r"|(?-i:\b(?:T|BP|HR|SBP|RR)\s?\d)|\btemp\w*\s+(?:is\s+)?\d|\bo/e\b|\bon examination\b",
     re.IGNORECASE)
 
@@ -199,6 +211,7 @@ class TextContext:
         self.present_cues = [m.start() for m in _PRESENT_CUE.finditer(text)]
         self.not_current = [m.start() for m in _NAME_NOT_CURRENT.finditer(text)]
         self.general_claims = [m.span() for m in _GENERAL_CLAIM.finditer(text)]
+        self.safety_net = [m.span() for m in _SAFETY_NET.finditer(text)]
         # Runs of non-word characters, to ask "is there any word between a and b?" by binary search.
         self.gaps = [m.span() for m in _NON_WORD.finditer(text)]
         self.gap_starts = [s for s, _ in self.gaps]
@@ -268,9 +281,14 @@ class TextContext:
         if any(s < start < e for s, e in self.history_phrases[lo:bisect.bisect_left(self.history_phrases, (start, -1))]):
             return True  # a marker opening the finding itself does not count
         clause_start, clause_end = self._clause(self.history_breaks, start, len(self.text))
+        # A finding told in the present progressive ("he's talking nonsense about work he retired from years ago")
+        # is current whatever a later time phrase dates.
+        progressive = bool(_PROGRESSIVE_BEFORE.search(self.text, max(0, start - 12), start))
         for marker_start, marker_end in self.history_markers[
                 bisect.bisect_left(self.history_marker_starts, clause_start):
                 bisect.bisect_left(self.history_marker_starts, clause_end)]:
+            if progressive and marker_start >= end:
+                continue
             lo, hi = (marker_end, start) if marker_end <= start else (end, marker_start)
             # "now resolved" after the finding reports the present state itself, whatever time words precede it
             now_resolved = marker_start >= end and self.text[marker_start:marker_end].lower().startswith("now")
@@ -292,6 +310,10 @@ class TextContext:
     def general_claim(self, start: int, end: int) -> bool:
         """Whether the mention sits in something read or heard about what a sign can mean, not in a person."""
         return any(s <= start and end <= e for s, e in self.general_claims)
+
+    def safety_netting(self, start: int, end: int) -> bool:
+        """Whether the mention sits in advice on what to watch for ("seek help if a rash develops")."""
+        return any(s <= start and end <= e for s, e in self.safety_net)
 
     def name_not_current(self, start: int, end: int) -> bool:
         clause_start, clause_end = self._clause(self.history_breaks, start, len(self.text))

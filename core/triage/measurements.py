@@ -19,7 +19,7 @@ _TEMP_BARE = re.compile(r"(?<![\w.\-/])((?:3[4-9]|4[0-2])\.\d)(?![\d%/]|\.\d)"
                         r"(?!\s*(?:mm|cm|kg|g|mg|mcg|ml|l|%|x|weeks?|days?|years?|mmol|umol|µmol|ng|iu|units?|hours?)\b)",
                         re.IGNORECASE)
 _BP = re.compile(r"\b(?:BP|B/P|blood pressure)(?:\s+(?:machine|monitor|cuff|reading))?(?:\s+(?:says|said|reads|read|shows|showed))?"
-                 r"\s*(?:of|is|was|=|:|now|down to|dropped to)?\s*(\d{2,3})\s*(?:/|\bover\b)\s*(\d{2,3})\b"
+                 r"\s*(?:of|is|was|=|:|now|down to|(?:dropped|crashed|fell|fallen|plummeted|plunged)(?:\s+to)?)?\s*(\d{2,3})\s*(?:/|\bover\b)\s*(\d{2,3})\b"
                  r"|\b(?:SBP|systolic(?:\s+BP)?)\s*(?:of|is|was|=|:|now|<|down to)?\s*(\d{2,3})\b"
                  r"|\b(\d{2,3})\s*/\s*\d{2,3}\s*mm\s?Hg\b"
                  r"|\b(?:BP|blood pressure)\s*(?:of|is|was|=|:|now|down to|dropped to)?\s*(\d{2,3})\s*(?:systolic|sys)\b", re.IGNORECASE)
@@ -45,7 +45,10 @@ _PROSE_POINTS = re.compile(r"\b(1|2|one|two)\s*(?:points?|pts?|marks?)?\s+(?:for
 _STATED_SCORE = re.compile(r"\b(?:scored?|score\s+(?:of|was|is|=)|total(?:led|s)?(?:\s+of)?|adds?\s+up\s+to|came\s+to)\s*(\d{1,2})\b",
                            re.IGNORECASE)
 _SIZE_NOW = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(mm|cm)\b[^.;\n]{0,60}?\b(?:now|today|currently)\b[^.;\n]{0,20}?(?<![\d.])(\d+(?:\.\d+)?)\s?(mm|cm)\b"
-                       r"|(?<![\d.])(\d+(?:\.\d+)?)\s?(mm|cm)\b[^.;\n]{0,60}?(?<![\d.])(\d+(?:\.\d+)?)\s?(mm|cm)\s+(?:now|today)\b",
+                       r"|(?<![\d.])(\d+(?:\.\d+)?)\s?(mm|cm)\b[^.;\n]{0,60}?(?<![\d.])(\d+(?:\.\d+)?)\s?(mm|cm)\s+(?:now|today)\b"
+                       # the later size without its unit: "it was 4 mm in March, now it's 8"
+                       r"|(?<![\d.])(\d+(?:\.\d+)?)\s?(mm|cm)\b[^.;\n]{0,40}?\bnow\s+(?:it's|its|it is|about|around)?\s*(\d+(?:\.\d+)?)()"
+                       r"(?!\d|\.\d|\s*(?:%|/|years?|yrs?|months?|weeks?|days?|am|pm|kg|mm|cm|in\b|of\b|x\b))",
                        re.IGNORECASE)
 _DURATION = re.compile(rf"\b({NUM_WORD})\s*(?:-\s*)?(days?|weeks?|wks?|months?|mths?|years?|yrs?)\b(?![- ]?old)|\b(\d+)\s*/\s*(52|12)\b"
                        r"|\bsince\s+(?:the\s+)?(?:spring|summer|autumn|fall|winter|last year|january|february|march|april|may|june|july|august|september|october|november|december)\b",
@@ -54,6 +57,11 @@ _CHECKLIST = re.compile(r"(?:(?:7|seven)[- ]?(?:point|pt)|7-?PCL?)\b[^\n]{0,200}
                         r"|(?:(?:7|seven)[- ]?(?:point|pt)|7-?PCL?)\s*(?:weighted\s+)?(?:check\s?list|cl)?\s*(?:score)?\s*[:=]?\s*(\d{1,2})\b(?!\s*(?:items?|points? each|features|criteria|signs))"
                         r"|\bscor\w*\s+(\d{1,2})\s+(?:on|using)\s+(?:the\s+)?(?:weighted\s+)?(?:(?:7|seven)[- ]?(?:point|pt)|7-?PCL?)\b",
                         re.IGNORECASE)
+# "She is 9 months" gives an age, not how long the problem has lasted.
+_AGE_BEFORE = re.compile(r"\b(?:she|he|baby|son|daughter|child|boy|girl|toddler|infant|i)\s*(?:is|'s|was|am|'m)\s+"
+                         r"(?:only\s+|just\s+|nearly\s+|almost\s+)?$", re.IGNORECASE)
+# "A couple of times a year" says how often, not for how long.
+_FREQUENCY_BEFORE = re.compile(r"\b(?:times?|once|twice)\s+$", re.IGNORECASE)
 _WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                  "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "several": 3, "a few": 3, "few": 3, "a couple of": 2,
                  "couple of": 2}
@@ -135,12 +143,15 @@ def read_measurements(text: str) -> list[tuple[str, int, int]]:
             (first, first_unit), (second, second_unit) = pairs[0], pairs[1]
             first_unit = first_unit or second_unit  # "from 4 to 6 mm": one unit for both
             before = float(first) * (10 if first_unit.lower() == "cm" else 1)
-            after = float(second) * (10 if (second_unit or "").lower() == "cm" else 1)
+            after = float(second) * (10 if (second_unit or first_unit or "").lower() == "cm" else 1)
             if later_first:
                 before, after = after, before
             if after > before:
                 hits.append(("growth", *m.span()))
     for m in _DURATION.finditer(text):
+        if m.group(1) and (_AGE_BEFORE.search(text, max(0, m.start() - 20), m.start())
+                           or _FREQUENCY_BEFORE.search(text, max(0, m.start() - 12), m.start())):
+            continue
         if m.group(1):
             word = m.group(1).lower()
             count = float(word) if word[0].isdigit() else _WORD_NUMBERS.get(word, 1)

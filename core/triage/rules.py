@@ -10,6 +10,7 @@ from core.triage.conditions import (
     KIMBERLIN_NEONATAL_HSV,
     NHS_SNAKE_BITES,
     NHS_BLEEDING,
+    NHS_HEATSTROKE,
     WMS_FROSTBITE,
     BAD_SCC,
     BIA_TRAVEL_FEVER,
@@ -127,6 +128,9 @@ RULES: tuple[Rule, ...] = (
           _need("necrosis"), _need("severe_pain"), scope="near"),
     _rule("neutropenic_sepsis", "fever during chemotherapy or with neutropenia", _E, _need("neutropenia_risk"), _need("fever"),
           sources=(CG151,)),
+    # NHS: heatstroke if still unwell after cooling, confused, fitting, collapsed, or not sweating while too hot.
+    _rule("heatstroke", "confusion, collapse, a fit or no sweating after heat or exertion", _E, _need("heat_exposure"),
+          _need("confusion", "collapse", "heat_illness_signs"), sources=(NHS_HEATSTROKE,)),
     _rule("frostbite", "blisters, numbness or dark skin after cold exposure", _E, _need("cold_exposure"),
           _need("necrosis", "blisters", "skin_anaesthesia"), sources=(WMS_FROSTBITE,)),
     _rule("haemorrhage", "bleeding that will not stop despite pressure, with faintness or on a blood thinner", _E,
