@@ -289,6 +289,22 @@ def test_synonyms_expand_terms_but_not_through_an_abbreviation_that_is_also_a_wo
     assert synonyms.expand(tokenize("a scar on the leg")) == tokenize("a scar on the leg")
 
 
+def test_abbreviations_are_spelled_out_as_the_knowledge_base_writes_them() -> None:
+    from core.knowledge.synonyms import Synonyms
+
+    synonyms = Synonyms([
+        "Basal cell carcinoma (BCC), also called rodent ulcer, is the commonest skin cancer.",
+        "Sentinel lymph node biopsy (SLNB) stages the nodes.",
+        "Severe cutaneous adverse reactions (SCAR) include SJS.", "Excision leaves a scar.", "A scar may stretch.",
+    ])
+    # The embedder reads the longest other name, written as the documents write it (capitals kept).
+    assert synonyms.spelled_out(tokenize("can bcc spread after an slnb")) == [
+        "Basal cell carcinoma", "Sentinel lymph node biopsy"]
+    # Full names need nothing spelled out, and an abbreviation that is also a word ("scar") is left alone.
+    assert synonyms.spelled_out(tokenize("basal cell carcinoma on the nose")) == []
+    assert synonyms.spelled_out(tokenize("a scar on the leg")) == []
+
+
 # --- the documents' questions (`<doc-id>.questions.yaml`) ------------------------------------------------------
 
 _DF_QUESTIONS = """\

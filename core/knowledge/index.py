@@ -436,8 +436,10 @@ class KnowledgeIndex:
 
     def search(self, query: str, k: int = 6, *, boost_docs: Sequence[str] = ()) -> Retrieval:
         """Fused dense + BM25 search. `boost_docs` (doc ids) gently favour documents, e.g. the case's class."""
-        query_vector = self.embed(query)
         query_terms = self.query_terms(query)
+        # Abbreviations ("can bcc spread?") mean little to the embedder: it reads their long forms too.
+        spelled_out = self._synonyms.spelled_out(query_terms)
+        query_vector = self.embed(f"{query} ({'; '.join(spelled_out)})" if spelled_out else query)
 
         dense_hits = self._chunk_store.similarity_search_by_vector_with_relevance_scores(
             query_vector.tolist(), k=min(DENSE_CANDIDATES, len(self._chunk_ids))

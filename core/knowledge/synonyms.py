@@ -107,10 +107,13 @@ class Synonyms:
 
         sentences = list(sentences)
         ambiguous = _ambiguous_abbreviations(sentences)
+        self._written: dict[tuple[str, ...], str] = {}  # a name's terms -> the name as the knowledge base writes it
         for sentence in sentences:
             for group in defined_names(sentence):
                 names = [tuple(tokenize(name)) for name in group if name not in ambiguous]
                 names = [name for name in names if name]
+                for name, written in zip(names, [n for n in group if n not in ambiguous and tokenize(n)]):
+                    self._written.setdefault(name, written)
                 for other in names[1:]:
                     parent[root(other)] = root(names[0])
         members: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
@@ -121,6 +124,20 @@ class Synonyms:
         for number, group in enumerate(self.groups):
             for name in group:
                 self._by_first_term.setdefault(name[0], []).append((name, number))
+
+    def spelled_out(self, terms: Sequence[str]) -> list[str]:
+        """For each abbreviation in `terms` (a one-term name, "bcc"), the longest other name of its group as the
+        knowledge base writes it ("basal cell carcinoma"): what a sentence embedder needs to read the abbreviation."""
+        out: list[str] = []
+        for term in dict.fromkeys(terms):
+            for name, number in self._by_first_term.get(term, ()):
+                if name != (term,):
+                    continue
+                others = [self._written[n] for n in self.groups[number] if n != name and n in self._written]
+                longest = max(others, key=len, default="")
+                if len(longest) > len(term) and longest not in out:
+                    out.append(longest)
+        return out
 
     def expand(self, terms: Sequence[str]) -> list[str]:
         """`terms` plus the terms of every synonym of a name that occurs in them (as a run of terms)."""
