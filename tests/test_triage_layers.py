@@ -373,3 +373,28 @@ def test_wordings_found_missing_on_tuning_set_8(text, level):
 ])
 def test_wordings_found_missing_on_tuning_set_9(text, level):
     assert assess(text, semantic=False).level == level
+
+
+# Wordings missed on tuning set 10 (paraphrased here; the fixes are general), with look-alikes that must stay routine.
+@pytest.mark.parametrize("text, level", [
+    ("He was hit by lightning on the golf course and now keeps repeating himself", "emergency"),
+    ("Gran is barely responding today and has purple blotches spreading on both legs", "emergency"),
+    ("My daughter has a pounding headache and a stiff neck and a few spots on her tummy", "emergency"),
+    ("Eyelid lump back for the third time at the same spot, and the lashes over it have fallen out", "urgent"),
+    ("Red patch around the back passage for a year, tried thrush cream and piles cream, it won't shift and is growing",
+     "urgent"),
+    ("Purple nodules on both ankles in an 80-year-old, slowly multiplying over the last year", "urgent"),
+    ("A pink-purple lump on her cheek that wasn't there six weeks ago", "urgent"),
+    # look-alikes
+    ("The patient asked what would happen if she got shingles in her eye; no rash today", "routine"),
+    ("Viral rash, well child. Safety-netted re a rash that does not fade under a glass.", "routine"),
+    ("MRCGP practice question: a 5-year-old has had a fever for five days with red eyes and cracked lips. "
+     "What is the diagnosis?", "routine"),
+    ("I used to have anaphylaxis to bee stings as a teenager; do I still need a pen?", "routine"),
+    ("Chickenpox day 4, spots everywhere, temp 37.9, drinking and playing", "routine"),
+    ("Lip swelled after a peanut, went down within an hour with an antihistamine, breathing fine throughout", "routine"),
+    ("Her strawberry mark has grown a bit since birth, it is not near the eyes and not bleeding or sore", "routine"),
+    ("I had a stye last month that went after warm compresses", "routine"),
+])
+def test_wordings_found_missing_on_tuning_set_10(text, level):
+    assert assess(text, semantic=False).level == level

@@ -9,6 +9,14 @@ WMS_FROSTBITE = ("McIntosh SE, Freer L, Grissom CK, et al. Wilderness Medical So
 NHS_SNAKE_BITES = "NHS. Snake bites. nhs.uk/conditions/snake-bites."
 KIMBERLIN_NEONATAL_HSV = "Kimberlin DW. Neonatal herpes simplex infection. Clin Microbiol Rev. 2004;17(1):1-13."
 NHS_BLEEDING = "NHS. Cuts and grazes: when to go to A&E. nhs.uk/conditions/cuts-and-grazes."
+OWEN_SEBACEOUS = ("Owen JL, Kibbi N, Worley B, et al. Sebaceous carcinoma: evidence-based clinical practice guidelines. "
+                  "Lancet Oncol. 2019;20(12):e699-714.")
+KIBBI_EMPD = ("Kibbi N, Owen JL, Worley B, et al. Evidence-based clinical practice guidelines for extramammary Paget "
+              "disease. JAMA Oncol. 2022;8(4):618-28.")
+LEBBE_KAPOSI = ("Lebbe C, Garbe C, Stratigos AJ, et al. Diagnosis and treatment of Kaposi's sarcoma: European "
+                "consensus-based interdisciplinary guideline (EDF/EADO/EORTC). Eur J Cancer. 2019;114:117-27.")
+WMS_LIGHTNING = ("Davis C, Engeln A, Johnson EL, et al. Wilderness Medical Society practice guidelines for the prevention "
+                 "and treatment of lightning injuries: 2014 update. Wilderness Environ Med. 2014;25(4 Suppl):S86-95.")
 NHS_HEATSTROKE = "NHS. Heat exhaustion and heatstroke. nhs.uk/conditions/heat-exhaustion-heatstroke."
 NG12 = "National Institute for Health and Care Excellence. Suspected cancer: recognition and referral (NG12). 2015, updated 2025."
 NG51 = "National Institute for Health and Care Excellence. Suspected sepsis: recognition, diagnosis and early management (NG51). 2016, updated 2024."
@@ -166,6 +174,10 @@ _CONDITION_LIST = (
     Condition("frostbite", "Deep frostbite",
               "Emergency care now: rewarm only when refreezing cannot happen; do not rub the skin; blisters, numbness "
               "or dark skin after cold exposure mean deep injury that needs hospital assessment.", (WMS_FROSTBITE,)),
+    Condition("lightning", "Lightning strike",
+              "Call the emergency number now: everyone struck by lightning needs hospital assessment, even if they "
+              "seem well, because heart rhythm problems, deep burns and nerve injury can follow; the person carries no "
+              "charge and is safe to touch; start CPR if they are not breathing.", (WMS_LIGHTNING,)),
     Condition("heatstroke", "Heatstroke",
               "Call the emergency number now: someone hot after heat or exertion who is confused, has a fit, collapses "
               "or has stopped sweating while still feeling too hot has heatstroke; move them somewhere cool, cool "

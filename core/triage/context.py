@@ -55,7 +55,8 @@ _HISTORY_MARKER = re.compile(
     r"|\b(?:now\s+)?(?:fully |completely )?(?:recovered|resolved)\b|\bfull recovery\b|\bfollow[- ]?ups?\s+(?:were\s+|have been\s+|all\s+)?clear\b"
     r"|\bclear since\b|\bdischarged\b|\bin remission\b|\bno recurrence\b|\b(?:had|was|were)\s+(?!not\s+like\b|not\s+the\s+same\b|different\b|(?:\w+\s+)?(?:thin|thinner|narrow|narrower|tiny|small|smaller|little|lighter|paler|flat|flatter|fainter|half)\b)(?:\w+\s+){0,5}?last year\b"
     r"|\bleft\s+(?:\w+\s+)?(?:scarring|scars)\b|\btreated for\b|\bexcised\b|\bat (?:the )?age (?:of )?\d+\b"
-    r"|\b(?:years|a while|long) (?:back|ago)\b|\bin the past\b|\bdied\b|\bpassed away\b",
+    r"|\b(?:years|a while|long) (?:back|ago)\b|\bin the past\b|\bdied\b|\bpassed away\b"
+    r"|\bused to (?:have|get|suffer|react)\b",
     re.IGNORECASE)
 # A past time that is the baseline of a comparison ("bigger than in a photo from two years ago", "it was tiny a
 # year ago") dates the baseline, not the finding.
@@ -67,6 +68,8 @@ _COMPARISON_BEFORE = re.compile(
 # So does "gone" closing a clause ("had a temp but that's gone now"); "gone navy" or "gone black" is a change, not an end.
 _SETTLED_MARKER = re.compile(
     r"\b(?:now\s+|has\s+|have\s+|had\s+|all\s+)*(?:settled|subsided)\b"
+    # "lips swelled after kiwi, went down within an hour"
+    r"|\b(?:went|gone|came)\s+(?:down|away)\s+(?:\w+\s+)?(?:within|after|in|by itself|on its own|with)\b(?:\s+(?:an?|a few|\d+|one|two|half an)\s+(?:hours?|minutes?|mins?|days?))?"
     r"|\b(?:now\s+gone|(?:that's|thats|it's|its|that has|it has|which has|has|have|had)\s+(?:now\s+|all\s+)?gone(?:\s+away)?(?:\s+now)?)"
     r"(?=\s*(?:[,.;!)]|$|and\b|but\b))", re.IGNORECASE)
 # "... a temp for two days but that's gone now": the next clause ends the problem of this one.
@@ -104,7 +107,9 @@ _SAFETY_NET = re.compile(
     r"re-?attend|re-?present|contact\s+(?:us|the|your|a|GP)|ring|report|attend|advised|told|explained|warned|counsell?ed|"
     r"safety[- ]?net\w*)\b[^.;!?\n]{0,60}?\b(?:if|should|in case)\b[^.;!?\n]{0,160}"
     # ... and a hypothetical: "if my son ever had a rash that didn't fade, what would I do?"
-    r"|\bif\s+(?:\w+\s+){0,3}?(?:ever|were to|was to)\b[^.;!?\n]{0,160}", re.IGNORECASE)
+    r"|\bif\s+(?:\w+\s+){0,3}?(?:ever|were to|was to)\b[^.;!?\n]{0,160}"
+    r"|\bwhat\s+(?:would|will|could|should)\s+(?:happen|i do|we do|they do)\s+if\b[^.;!?\n]{0,160}"
+    r"|\bsafety[- ]?net\w*\s+(?:re|about|regarding|for|on|with)\b[^.;!?\n]{0,160}", re.IGNORECASE)
 # A diagnosis named on its own escalates only when framed as a current suspicion or problem.
 _NAME_FRAME_BEFORE = re.compile(
     r"(?:\?|\b(?:query|suspect\w*|suspicious|concerning|worrying|possible|possibly|probable|probably|likely|think|thinks|thought|could|might|may|maybe|"
@@ -132,6 +137,9 @@ _EDUCATIONAL_CUE = re.compile(
     r"assignment|presentation|poster|blog|(?:school|science|biology)\s+project|project for|homework|hypothetical\w*|"
     r"what (?:would|will) happen if|what if|"
     r"is characteri[sz]ed by|is defined as|refers to|differential (?:diagnosis\s+)?(?:for|of))\b", re.IGNORECASE)
+_EXAM_VIGNETTE = re.compile(
+    r"\b(?:(?:practice|exam|quiz|revision|mock|past[- ]paper|sample)\s+(?:question|paper|vignette|scenario|case)s?|"
+    r"MCQs?|SBAs?|AKT|MRCGP|USMLE|PLAB|OSCE\s+station|(?:clinical\s+)?vignette)\b", re.IGNORECASE)
 _PATIENT_ANCHOR = re.compile(
     r"\bmy\b(?!\s+(?:exams?|osces?|finals|boards|viva|students?|trainees?|teaching|notes|lecture|revision|class|talk|presentation|understanding|knowledge|questions?|course|module|essay|thesis|assignment|homework|studies|placement|rotation|colleagues?|tutor|supervisor|consultant)\b)"
     r"|\b(?:our|his|her|he|she|him|he's|she's)\b"
@@ -233,7 +241,8 @@ class TextContext:
         sentence = self.text[start:end].strip()
         asks = (sentence.endswith("?") or bool(_MID_QUESTION.search(sentence)) or bool(_QUESTION_START.search(sentence))
                 or bool(_EDUCATIONAL_CUE.search(sentence)))
-        return asks and not _PATIENT_ANCHOR.search(sentence)
+        # An exam vignette gives its patient an age and a history; it is still not a patient.
+        return bool(_EXAM_VIGNETTE.search(sentence)) or (asks and not _PATIENT_ANCHOR.search(sentence))
 
     @staticmethod
     def _clause(breaks: list[int], position: int, end_limit: int) -> tuple[int, int]:

@@ -11,6 +11,8 @@ def _gap(n: int) -> str:
     return rf"{_G}{{0,{n}}}?"
 
 
+# Up to three words that are not a negation: "mouth and not bleeding" is not bleeding of the mouth.
+_NO_NEGATION_GAP = r"(?:(?!not\b|no\b|never\b|without\b)\w+\s+){0,3}?"
 NUM_WORD = r"(?:\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|a few|few|a couple of|couple of)"
 # Drugs often blamed for SJS/TEN and DRESS (high-risk lists in BAD_SJS_ADULTS and REGISCAR_DRESS), by generic name,
 # common brand and class, plus lay wording ("my new epilepsy tablets").
@@ -84,7 +86,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:feels?|feeling|felt|is|so|very)\s+(?:cold\s+and\s+)?shaky\b",
        r"\b(?:feels?|feeling|felt)\s+(?:very\s+|really\s+|freezing\s+|so\s+)?cold\b"),
     _f("presyncope", "dizziness / feeling faint", r"\bdizz(?:y|iness)\b", r"\blight[- ]?headed\w*\b", r"\bfaint\b",
-       r"\bwoozy\b", r"\bpale and (?:clammy|sweaty)\b|\bclammy and pale\b",
+       r"\bwoozy\b", r"\b(?:pale|cold) and (?:clammy|sweaty)\b|\bclammy and (?:pale|cold)\b",
        r"\b(?:going to|about to|might|gonna|feel like (?:i'm|i am) going to) pass out\b", r"\bnearly (?:passed out|fainted)\b",
        r"\bpostural (?:drop|hypotension)\b"),
     _f("collapse", "collapse / unresponsive", r"\bcollaps(?:ed|es|ing)\b", r"\b(?<!nearly )(?<!almost )passed out\b",
@@ -95,6 +97,8 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:is|are|started|keeps|now|he's|she's)\s+(?:fitting|seizing)\b", r"\bconvuls\w*\b", r"\bcardiac arrest\b",
        r"\bblacked out\b", r"\bkeeled over\b", r"\bunrousable\b", r"\bnot waking up\b", r"\bfound\s+(?:\w+\s+){0,2}?unresponsive\b"),
     _f("confusion", "new confusion / drowsiness", r"\bconfus(?:ed|ion)\b", r"\bmuddled\b", r"\bdisorient\w*\b",
+       r"\b(?:barely|hardly|only just|not really)\s+(?:respond\w*|responsive|conscious|awake|rousable|with it)\b",
+       r"\b(?:keeps?|keeping)\s+(?:on\s+)?(?:forgetting|repeating\s+(?:himself|herself|themselves|the same))\b",
        r"\bfloppy\b", r"\bdelirium\b|\bdelirious\b", r"\bnot making sense\b",
        r"\b(?:talking|speaking|saying)\s+(?:complete\s+|utter\s+)?(?:nonsense|rubbish|gibberish|jibberish)\b",
        r"\b(?:is ?n[o']?t|isnt|wasn't|wasnt|stopped)\s+making\s+(?:any\s+)?sense\b",
@@ -137,6 +141,9 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\bnever\s+(?:felt|been)\s+(?:this|so)\s+(?:ill|unwell|bad|sick)\b", r"\bsense of (?:impending )?doom\b"),
     _f("vomiting_diarrhoea", "vomiting / diarrhoea", r"\bvomit\w*\b", r"\bdiarrh?o?ea\b|\bdiarrhea\b"),
     _f("headache", "headache", r"\bheadaches?\b"),
+    _f("neck_stiffness", "stiff neck", r"\bstiff neck\b|\bneck\s+(?:is\s+|feels\s+|felt\s+)?(?:very\s+|really\s+|so\s+)?stiff\w*\b",
+       r"\b(?:can't|cannot|can not|couldn't|unable to|won't)\s+(?:bend|move|tilt|put|touch)\s+(?:\w+\s+){0,3}?(?:neck|chin|head)\b(?:\s+(?:to|on|onto)\s+(?:\w+\s+)?chest\b|\s+forward)?",
+       r"\bneck\s+(?:stiffness|rigidity)\b"),
     _f("meningism", "neck stiffness, light sensitivity or severe headache", r"\bstiff neck\b|\bneck\s+(?:is\s+)?stiff\w*\b",
        r"\bphotophobi\w*\b", r"\b(?:light|bright lights?)\s+(?:hurts|hurting|bothers|bothering)\b|\b(?:dislikes?|can't stand|hates?)\s+(?:the\s+)?(?:bright\s+)?lights?\b",
        r"\b(?:severe|terrible|awful|worst|splitting|bad)\s+headache\b", r"\bheadache\s+(?:\w+\s+){0,2}?(?:severe|unbearable|terrible)\b"),
@@ -194,7 +201,8 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\bred\s+(?:patches|bumps|areas|skin|blotches)\b", r"\btarget(?:-like|\s+lesions?)\b", r"\bpustul\w*\b"),
     _f("widespread_rash", "widespread rash / diffuse redness",
        r"\b(?:widespread|generali[sz]ed|diffuse|extensive)\s+(?:\w+\s+){0,2}?(?:rash|erythema|erythroderma|redness|eruption|urticaria|hives|exanthem|macular)\b",
-       r"\b(?:rash|redness|hives|spots)\s+(?:\w+\s+){0,2}?(?:all over|everywhere|over (?:the|his|her|my) whole body)\b",
+       # (spots all over are chickenpox or a viral rash, not the diffuse redness of toxic shock)
+       r"\b(?:rash|redness|hives)\s+(?:\w+\s+){0,2}?(?:all over|everywhere|over (?:the|his|her|my) whole body)\b",
        r"\bsunburn[- ]like\b|\blike (?:a |bad )?sunburn\b|\blooks sunburn(?:ed|t)\b", r"\bred all over\b"),
     _f("purpura", "petechial / purpuric rash", r"\bpurpur\w*\b", r"\bpetechi\w*\b",
        r"\b(?:red-|reddish-|dark\s+)?purpl\w*(?:-red|-black)?\s+(?:\w+\s+)?(?:rash|spots?|patch(?:es)?|blotch(?:es)?|marks?|areas?|dots?|bruis\w*|discolou?ration)\b",
@@ -235,7 +243,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\bflat\s+(?:atypical\s+)?targets?\b"),
     # --- mucosa and skin failure -------------------------------------------------------------------
     _f("mucosa_oral", "mouth or lip erosions",
-       r"\b(?:mouth|oral|buccal|lips?|tongue|gums?)\s+(?:\w+\s+){0,3}?(?:ulcer\w*|sores|erosions?|eroded|blisters|raw|crust\w*|bleeding)",
+       r"\b(?:mouth|oral|buccal|lips?|tongue|gums?)\s+" + _NO_NEGATION_GAP + r"(?:ulcer\w*|sores|erosions?|eroded|blisters|raw|crust\w*|bleeding)",
        r"\b(?:ulcer\w*|sores|erosions?|blisters|mucositis|crust\w*|bleeding)\s+(?:\w+\s+){0,3}?(?:in|on|inside|of|around|through|throughout)\s+(?:the\s+|his\s+|her\s+|my\s+|their\s+)?(?:mouth|lips?|tongue|gums|oral)\b",
        r"\b(?:ulcer\w*|sores|erosions?|blisters)\s+(?:\w+\s+){0,2}?inside\s+(?:of\s+)?(?:the\s+|his\s+|her\s+|my\s+|their\s+)?cheeks?\b",
        r"\b(?:ulcerated|eroded|blistered|blistering|crusted|crusty|bleeding|raw|ha?emorrhagic)\s+(?:and\s+\w+\s+)?(?:lips?|mouth|gums?|tongue|(?:buccal|oral)\s+mucosa)\b",
@@ -416,6 +424,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:white|pale)\s+and\s+(?:painless|leathery|waxy|numb)\b", r"\bpainless\b",
        # NHS: A&E for a burn bigger than the injured person's hand
        r"\b(?:bigger|larger)\s+than\s+(?:my|his|her|their|your|a|the)\s+(?:\w+\s+)?(?:hand|palm)\b"),
+    _f("lightning", "struck by lightning", r"\b(?:struck|hit|zapped)\s+by\s+(?:a\s+)?lightning\b|\blightning\s+(?:strike|struck|injur\w*)\b"),
     _f("electrical_injury", "electrical injury",
        r"\belectrocut\w*\b", r"\b(?:electric(?:al)?|mains)\s+sho(?:c?k)\b", r"\bstruck by lightning\b|\blightning strike\b",
        r"\b(?:shock|shok|zap\w*)\s+(?:off|from)\s+(?:the\s+|a\s+|an\s+)?(?:bare|live|exposed|old|loose|faulty|broken|frayed)?\s*(?:wiring|mains|socket|cable|wire|power\s?line|fence|plug)\b",
@@ -465,7 +474,9 @@ _FEATURE_LIST: tuple[Feature, ...] = (
     _f("lesion", "skin lesion", rf"\b{_LESION}\b", r"\bthing\s+on\s+(?:my|his|her|the|their)\s+(?:bald\s+)?\w+\b", kind="context"),
     _f("growth", "growing / enlarging",
        r"(?<!slow-)(?<!slow )(?<!slowly )(?<!as he has )(?<!as she has )(?<!as they have )(?<!as he's )(?<!as she's )"
-       r"\b(?:grow(?:n|s|ing)?|grew)\b(?!\s+(?:out|up|older)\b)(?!\s+(?:as|with)\s+(?:he|she|they|him|her|them|the child)\b)",
+       r"\b(?:grow(?:n|s|ing)?|grew)\b(?!\s+(?:out|up|older)\b)(?!\s+(?:as|with)\s+(?:he|she|they|him|her|them|the child)\b)"
+       # a birthmark that has grown since birth grows with the baby
+       r"(?!\s+(?:a\s+(?:bit|little)\s+|slightly\s+)?since\s+(?:birth|(?:he|she)\s+was\s+born)\b)",
        r"\b(?:bigger|larger|wider)\b", r"\bmore\s+big\b",
        r"\b(?:brown|black|dark|pigment\w*|colou?r)\s+(?:\w+\s+){0,6}?(?:leak\w*|spill\w*|spread\w*|bleed\w*)\s+(?:out\s+)?(?:into|onto|over|beyond)\s+(?:the\s+)?(?:skin|edges?|surrounding)\b",
        r"\bspill\w*\s+over\s+(?:its|the)\s+edges?\b", r"\bspreading\s+(?:out\s+)?from\s+(?:an?\s+|the\s+|my\s+)?(?:old\s+)?mole\b",
@@ -525,10 +536,10 @@ _FEATURE_LIST: tuple[Feature, ...] = (
     _f("new_lesion", "new lesion",
        r"\bnew\s+(?:\w+\s+){0,2}?(?:moles?|lesions?|pigmented|dark (?:spot|mark|patch)|lumps?|growth|freckle|nodule)\b",
        r"\b(?:mole|lesion|spot|lump|growth|mark|freckle)\s+(?:\w+\s+){0,4}?(?:appeared|has appeared|came up|come up|popped up)\b",
-       r"\b(?:was ?n[o']?t|wasnt|was not)\s+there\s+(?:\w+\s+){0,2}?(?:before|last\s+(?:year|month|summer|time)|a\s+(?:year|few months)\s+ago)\b"),
+       r"\b(?:was ?n[o']?t|wasnt|was not)\s+there\s+(?:\w+\s+){0,2}?(?:before|last\s+(?:year|month|summer|time)|(?:a|\d+|two|three|four|five|six|a few)\s+(?:years?|months?|weeks?|few months)\s+ago)\b"),
     _f("bleeding", "bleeding or oozing",
        # pinpoint bleeding when a wart is pared is expected, not a sign of the lesion
-       r"\b(?:bleed\w*|bled)\b(?!\s+(?:on|with|after|during|when)\s+(?:\w+\s+)?(?:debridement|debriding|debrided|paring|pared|shaving|scraping|curettage|trimming|filing))", r"\bbloody\b(?!\s+(?:diarrh|stool|nose|urine))",
+       r"\b(?:bleed\w*|bled)\b(?!\s+(?:on|with|after|during|when)\s+(?:\w+\s+)?(?:debridement|debriding|debrided|paring|pared|shaving|scraping|curettage|trimming|filing|brushing|flossing))", r"\bbloody\b(?!\s+(?:diarrh|stool|nose|urine))",
        r"\bblood(?:stain\w*|\s+on\s+(?:the\s+|my\s+|his\s+|her\s+)?(?:sheets|clothes|bra|shirt|socks?|towel|pillow))\b",
        r"\booz\w*\b", r"\bweep(?:s|ing|y|in)?\b", r"\bbled+ing\b|\bbleding\b",
        r"\bleak(?:s|ing)?\s+(?:a\s+(?:bit|little)|fluid|liquid|clear|pus)\b"),
@@ -545,13 +556,42 @@ _FEATURE_LIST: tuple[Feature, ...] = (
     _f("cold_sore", "cold sore", r"\bcold sores?\b", r"\bherpes labialis\b", kind="context"),
     _f("ulcer_sore", "sore or ulcer", r"(?<!cold )\bsores?\b", r"\bulcers?\b|\bulcerat\w*\b", r"\bscabs?\b", kind="context"),
     _f("undermined_edge", "undermined violaceous edge", r"\bundermin\w*\b", r"\bviolaceous\b", r"\bcribriform\b"),
+    _f("eyelid_lump", "eyelid lump, thickening or recurring chalazion",
+       r"\b(?:chalazi\w*|styes?|meibomian\s+cysts?)\b",
+       r"\b(?:eye\s?lids?|lid\s+margin|edge\s+of\s+(?:my|his|her|the)\s+(?:\w+\s+)?eye\s?lid|(?:upper|lower)\s+lid)\b"
+       r"[^.;!?\n]{0,60}?\b(?:lump\w*|thick\w*|nodul\w*|swelling|bump\w*|mass|growth)\b",
+       r"\b(?:lump\w*|thickening|nodule|bump|mass|growth)\s+(?:\w+\s+){0,3}?(?:on|of|in)\s+(?:the\s+|my\s+|his\s+|her\s+)?(?:\w+\s+)?(?:eye\s?lid|lid)\b",
+       kind="context"),
+    _f("lash_loss", "eyelashes lost over a lump",
+       r"\b(?:eye)?lashes\s+(?:\w+\s+){0,3}?(?:lost|missing|falling out|fallen out|fell out|gone|come out|dropped out)\b",
+       r"\b(?:lost|loss of|missing|no)\s+(?:\w+\s+)?(?:eye)?lashes\b", r"\bmadarosis\b"),
+    _f("recurs_same_spot", "keeps coming back at the same spot",
+       r"\b(?:same|exact same)\s+(?:spot|place|area|site|position)\b[^.;!?\n]{0,60}?\b(?:again|back|recurr\w*|\d(?:rd|nd|th)|third|second|fourth)\b",
+       r"\b(?:back|recurr\w*|returned|again)\b[^.;!?\n]{0,40}?\b(?:third|fourth|fifth|3rd|4th|5th)\s+time\b",
+       r"\b(?:third|fourth|fifth|3rd|4th|5th)\s+(?:\w+\s+){0,2}?(?:at|in)\s+the\s+(?:exact\s+)?same\s+(?:spot|place|area|site)\b"),
+    _f("anogenital_site", "genital or perianal skin",
+       r"\b(?:perian\w*|peri-anal|anal|vulva\w*|labi(?:a|um)\w*|scrot\w*|groin|penis|penile|perineum|perineal|back passage|bottom|"
+       r"(?:private|intimate)\s+(?:parts|area))\b", kind="context"),
+    _f("treatment_failed", "not better despite treatment",
+       r"\b(?:failed|not responding to|no response to|no better (?:with|after)|despite|tried)\b[^.;!?\n]{0,50}?\b(?:clotrimazole|"
+       r"miconazole|antifungals?|thrush|canesten|steroids?|hydrocortisone|dermovate|betnovate|daktacort|anusol|piles|"
+       r"haemorrhoid\w*|creams?|ointments?)\b",
+       r"\b(?:won'?t|will not|doesn'?t|does not|never)\s+(?:shift|clear|go away|budge)\b"),
+    _f("spreading_patch", "patch slowly spreading", r"\b(?:slowly|gradually|steadily)\s+(?:spread\w*|enlarg\w*|extend\w*)\b",
+       r"\bspread\w*\s+(?:\w+\s+){0,2}?(?:to|onto|into)\s+(?:the\s+)?(?:perianal|anal|groin|perineum|vulva|labia)\b"),
+    _f("violaceous_nodules", "purple nodules or plaques",
+       r"\b(?:purple|violaceous|violet|plum[- ]colou?red|purple-(?:blue|brown|red|black)|blue-purple|pinky-purple|pink-purple|"
+       r"reddish-purple|bluish-purple)\s+(?:\w+\s+)?(?:nodules?|lumps?|plaques?|bumps?|papules?|tumou?rs?)\b"),
+    _f("multiplying", "more lesions appearing", r"\b(?:slowly\s+|steadily\s+)?multiplying\b",
+       r"\bmore\s+(?:of\s+them|and\s+more)\b", r"\b(?:new\s+ones|more)\s+(?:keep\s+)?(?:appearing|coming|popping up)\b"),
     _f("nail_band", "pigmented nail band",
        r"\b(?:brown|black|dark|pigmented|grey|gray)\s+(?:\w+\s+)?(?:bands?|streaks?|stripes?|lines?)\b" + _gap(40) + r"\b(?:finger|toe|thumb)?nails?\b",
        r"\b(?:finger|toe|thumb)?nails?\b" + _gap(30) + r"\b(?:brown|black|dark|pigmented)\s+(?:\w+\s+)?(?:bands?|streaks?|stripes?|lines?)\b",
        r"\bmelanonychia\b"),
     _f("nail_change", "new, widening or changing nail pigment",
        r"\b(?:new|wider|widen\w*|broaden\w*|darken\w*|changing|hutchinson\w*)\b", r"\bgetting\s+(?:wider|darker|bigger)\b",
-       r"\bwider at the (?:base|bottom|cuticle)\b", r"\b(?:pigment\w*|dark\w*)\s+(?:on|onto|into)\s+the\s+(?:cuticle|nail ?fold|skin)\b",
+       r"\bwider at the (?:base|bottom|cuticle)\b", r"\b(?:varying|different|several|multiple|mixed|uneven)\s+(?:\w+\s+)?(?:shades|colou?rs|tones)\b",
+       r"\bnail\s+(?:plate\s+)?(?:is\s+)?(?:\w+\s+)?(?:splitting|split|destroyed|crumbling|dystroph\w*|deformed)\b", r"\b(?:pigment\w*|dark\w*)\s+(?:on|onto|into)\s+the\s+(?:cuticle|nail ?fold|skin)\b",
        r"\b(?:extend\w*|spread\w*|runs?|goes)\s+(?:on|in)?to\s+the\s+(?:proximal\s+|lateral\s+)?(?:cuticle|nail ?fold|skin (?:around|next to|beside))\b",
        r"\b(?:creep\w*|bleed\w*|leak\w*|spill\w*|mov\w*)\s+(?:out\s+)?(?:on|in)?to\s+the\s+(?:proximal\s+|lateral\s+)?(?:cuticle|nail ?fold|skin)\b",
        # a band that was thin and is now a share of the nail's width has widened
@@ -671,7 +711,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:africa|asia|india|thailand|bali|ghana|nigeria|sierra leone|congo|uganda|kenya|brazil|peru|vietnam|cambodia|malaysia|indonesia|philippines|tropics?|caribbean)\b",
        kind="context"),
     _f("bleeding_mucosal", "bleeding gums, nose or from needle sites",
-       r"\b(?:gums?|nose|mouth)\s+(?:\w+\s+){0,3}?(?:bleed\w*|bled)\b|\bbleed\w*\s+(?:\w+\s+){0,2}?(?:gums?|nose)\b|\bnosebleeds?\b",
+       r"\b(?:gums?|nose|mouth)\s+" + _NO_NEGATION_GAP + r"(?:bleed\w*|bled)\b|\bbleed\w*\s+(?:\w+\s+){0,2}?(?:gums?|nose)\b|\bnosebleeds?\b",
        r"\b(?:oozing|bleeding)\s+(?:\w+\s+){0,2}?(?:from\s+)?(?:the\s+)?(?:iv|cannula|drip|needle|venepuncture|puncture)\s*(?:site|sites)?\b"),
     _f("jaundice", "yellow eyes or skin", r"\bjaundic\w*\b|\byellow\s+(?:\w+\s+)?(?:eyes|skin|sclera\w*)\b|\b(?:eyes|skin)\s+(?:\w+\s+)?yellow\b|\bicter\w*\b"),
     _f("recent_chickenpox_flu", "chickenpox or flu in the past weeks",

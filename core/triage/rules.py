@@ -12,6 +12,10 @@ from core.triage.conditions import (
     NHS_BLEEDING,
     NHS_HEATSTROKE,
     WMS_FROSTBITE,
+    WMS_LIGHTNING,
+    OWEN_SEBACEOUS,
+    KIBBI_EMPD,
+    LEBBE_KAPOSI,
     BAD_SCC,
     BIA_TRAVEL_FEVER,
     BOAST_COMPARTMENT,
@@ -84,6 +88,8 @@ RULES: tuple[Rule, ...] = (
           _need("necrosis", "rapid_spread", "rapid_enlargement"), unless=("injury",)),
     _rule("rmsf", "fever and petechial or acral rash after a tick bite", _E, _need("tick"), _need("fever"),
           _need("purpura", "acral_rash")),
+    # NICE NG240: a stiff neck with a rash is meningococcal disease until shown otherwise, with or without fever.
+    _rule("meningococcal", "rash with a stiff neck", _E, _need("neck_stiffness"), _need(*_ANY_RASH)),
     _rule("meningococcal", "meningococcal disease or meningitis suspected", _E, _need("name_meningococcal")),
     _rule("purpura_fulminans", "purpura fulminans suspected", _E, _need("name_pf")),
     _rule("rmsf", "spotted fever suspected", _E, _need("name_rmsf")),
@@ -131,6 +137,7 @@ RULES: tuple[Rule, ...] = (
     # NHS: heatstroke if still unwell after cooling, confused, fitting, collapsed, or not sweating while too hot.
     _rule("heatstroke", "confusion, collapse, a fit or no sweating after heat or exertion", _E, _need("heat_exposure"),
           _need("confusion", "collapse", "heat_illness_signs"), sources=(NHS_HEATSTROKE,)),
+    _rule("lightning", "struck by lightning", _E, _need("lightning"), sources=(WMS_LIGHTNING,)),
     _rule("frostbite", "blisters, numbness or dark skin after cold exposure", _E, _need("cold_exposure"),
           _need("necrosis", "blisters", "skin_anaesthesia"), sources=(WMS_FROSTBITE,)),
     _rule("haemorrhage", "bleeding that will not stop despite pressure, with faintness or on a blood thinner", _E,
@@ -273,6 +280,15 @@ RULES: tuple[Rule, ...] = (
           sources=(NG12,)),
     _rule("skin_cancer", "pigment or a lump coming back in the scar of a removed lesion", _U, _need("scar_recurrence"),
           sources=(NG12,)),
+    # Rarer skin cancers that present as something common that does not behave as it should.
+    _rule("skin_cancer", "eyelid lump or thickening with lashes lost, or a chalazion that keeps coming back at one spot "
+          "(possible sebaceous carcinoma)", _U, _need("eyelid_lump"), _need("lash_loss", "recurs_same_spot"),
+          sources=(OWEN_SEBACEOUS,)),
+    _rule("skin_cancer", "genital or perianal patch growing despite antifungal or steroid treatment (possible "
+          "extramammary Paget disease)", _U, _need("anogenital_site"), _need("treatment_failed"), _need("growth", "spreading_patch"),
+          sources=(KIBBI_EMPD,)),
+    _rule("skin_cancer", "purple nodules or plaques that are new, growing or multiplying (possible Kaposi sarcoma or another "
+          "skin cancer)", _U, _need("violaceous_nodules"), _need("growth", "new_lesion", "multiplying"), sources=(LEBBE_KAPOSI,)),
 )
 
 
