@@ -31,12 +31,14 @@ def main(*paths: str) -> int:
     rows = [r for r in rows if not scope_violation(r["question"])]  # refused before retrieval anyway
     features = []
     for row in rows:
-        passages = index.search(row["question"]).passages[:3]
-        features.append((row["kind"], [(max(p.dense, p.best_sentence), p.coverage, p.asked) for p in passages]))
+        passages = index.search(row["question"]).passages
+        features.append((row["kind"], ([(max(p.dense, p.best_sentence), p.coverage) for p in passages[:3]],
+                                       max(p.asked for p in passages))))
 
     def decide(top, confident_sim, weight, threshold, min_sim, asked_sim):
-        return any(s >= confident_sim or a >= asked_sim or (s >= min_sim and s + weight * c >= threshold)
-                   for s, c, a in top)
+        top3, asked = top
+        return asked >= asked_sim or any(s >= confident_sim or (s >= min_sim and s + weight * c >= threshold)
+                                         for s, c in top3)
 
     answer_n = sum(k == "answer" for k, _ in features)
     refuse_n = len(features) - answer_n

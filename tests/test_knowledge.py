@@ -296,7 +296,11 @@ def test_abbreviations_are_spelled_out_as_the_knowledge_base_writes_them() -> No
         "Basal cell carcinoma (BCC), also called rodent ulcer, is the commonest skin cancer.",
         "Sentinel lymph node biopsy (SLNB) stages the nodes.",
         "Severe cutaneous adverse reactions (SCAR) include SJS.", "Excision leaves a scar.", "A scar may stretch.",
+        "Actinic keratosis (AK) is a rough scaly patch.",
     ])
+    # A plural abbreviation is read as its singular ("AKs").
+    assert synonyms.spelled_out(tokenize("field treatment for multiple AKs")) == ["Actinic keratosis"]
+    assert set(synonyms.expand(tokenize("multiple AKs"))) >= set(tokenize("actinic keratosis"))
     # The embedder reads the longest other name, written as the documents write it (capitals kept).
     assert synonyms.spelled_out(tokenize("can bcc spread after an slnb")) == [
         "Basal cell carcinoma", "Sentinel lymph node biopsy"]

@@ -90,9 +90,12 @@ def confident(passages: Sequence[Passage], *, escalated: bool = False) -> bool:
     triage filter found red flags in the message, so it is in scope and a passage of moderate similarity is enough."""
     if escalated and any(max(p.dense, p.best_sentence) >= ESCALATED_MIN_SIMILARITY for p in passages[:3]):
         return True
+    # Nearness to a question the knowledge base answers says the question is in scope, whatever the passage's rank.
+    if any(p.asked >= ASKED_CONFIDENT_SIMILARITY for p in passages):
+        return True
     for p in passages[:3]:
         similarity = max(p.dense, p.best_sentence)
-        if similarity >= CONFIDENT_SIMILARITY or p.asked >= ASKED_CONFIDENT_SIMILARITY:
+        if similarity >= CONFIDENT_SIMILARITY:
             return True
         if similarity >= MIN_SIMILARITY and similarity + COVERAGE_WEIGHT * p.coverage >= RELEVANCE_THRESHOLD:
             return True

@@ -9,7 +9,8 @@ Every sentence of the top passages is scored against the question:
 * the kind of content asked for (`AskedFor`): a figure that is not already in the question for "how many",
   "how likely", "what margin", "how often", "when ..." questions, more when it is a figure of the kind asked
   (a percentage, a size, a time, a count of the thing asked about; "formula" asks for figures too); a reason for
-  "why"; what a finding indicates for "what does X suggest?"; the people affected for "who gets X?"; for "what
+  "why"; what a finding indicates for "what does X suggest?"; the people affected for "who gets X?"; what is done
+  or given for "how is X treated?" or "what should the GP do?"; for "what
   is it called?", a sentence using a term of its section heading that the question lacks (the heading names
   the concept);
 * its passage's similarity (context), a bonus for a document's opening sentence when the question asks
@@ -53,6 +54,7 @@ MEANING_BONUS = 0.2
 DEFINITION_BONUS = 0.1
 PEOPLE_BONUS = 0.1  # "who gets X?": a sentence about the people affected
 NAME_BONUS = 0.15  # "what is it called?": a sentence naming the concept its section heading names
+TREATMENT_BONUS = 0.1  # "how is it treated?", "what should the GP do?": a sentence saying what is done
 MIN_NEW_TERMS = 5
 TOPIC_SENTENCE_PENALTY = 0.1
 SAME_SECTION_BONUS = 0.1  # further sentences from the best sentence's section read as one answer
@@ -105,6 +107,17 @@ _ASKS_WHO = re.compile(r"(^|[,;:?-]\s*|\band\s+)who\s+(?!is\s+(?:it|this)\b)|\b(
                        r"population|age\s+groups?)\b", re.IGNORECASE)
 _PEOPLE = re.compile(r"\b(men|women|people|patients|children|adults|infants|babies|elderly|older|younger|decades?|"
                      r"aged|years?\s+of\s+age|recipients|males?|females?)\b", re.IGNORECASE)
+# "How is X treated?", "What should the GP do immediately?", "which targeted Rx?": the answer says what is done or
+# given (a treatment, a drug, an operation, a referral).
+_ASKS_TREATMENT = re.compile(
+    r"\b(treat\w*|treament\w*|therap\w*|rx|manag\w*|cure[sd]?|first[- ]line|next\s+step|drugs?|medicines?|medications?|"
+    r"what\s+(?:should|do|does|can|must|would)\s+(?:the\s+|a\s+|you\s+|i\s+|we\s+)?(?:\w+\s+)?(?:do|give|prescribe|offer|use))\b",
+    re.IGNORECASE)
+_TREATMENT = re.compile(
+    r"\b(treat\w*|therap\w*|prescrib\w*|giv(?:e|en|ing)|offer\w*|excis\w*|surg\w*|debrid\w*|antibiotics?|antivirals?|"
+    r"aciclovir|valaciclovir|imiquimod|fluorouracil|5-fu|cryotherapy|curettage|photodynamic|radiotherapy|"
+    r"chemotherapy|immunotherapy|inhibitors?|\w+(?:inib|umab|imab|zumab)|benzylpenicillin|ceftriaxone|adrenaline|"
+    r"epinephrine|refer\w*|admi(?:t|tted|ssion)|transfer\w*)\b", re.IGNORECASE)
 # "What is it called?", "What is the name of ...?": the answer is a name the question does not hold.
 _ASKS_NAME = re.compile(r"\b(called|termed|known\s+as|(the\s+)?(name|term)\s+(of|for)\b)", re.IGNORECASE)
 # "... and how/what/which ..." or a second question mark starts another part of a compound question.
@@ -154,6 +167,7 @@ class AskedFor:
     enumeration: bool
     name: bool = False  # a name for something the question describes
     who: bool = False  # the people a condition affects
+    treatment: bool = False  # what is done or given
 
     @classmethod
     def read(cls, question: str) -> AskedFor:
@@ -169,6 +183,8 @@ class AskedFor:
             enumeration=bool(_ENUMERATION.search(question)),
             name=bool(_ASKS_NAME.search(question)),
             who=bool(_ASKS_WHO.search(question)),
+            # "why is it treated?" asks for a reason, not for the treatment
+            treatment=bool(_ASKS_TREATMENT.search(question)) and not _WHY.search(question),
         )
 
     def figure_bonus(self, sentence: str) -> float:
@@ -234,6 +250,8 @@ def score_sentences(index: KnowledgeIndex, retrieval: Retrieval, query_terms: Se
                 prior += PEOPLE_BONUS
             if asked.meaning and _MEANING.search(sentence.text):
                 prior += MEANING_BONUS
+            if asked.treatment and _TREATMENT.search(sentence.text):
+                prior += TREATMENT_BONUS
             # A sentence that adds few words beyond the question ("The scale has important limits.")
             # introduces a topic without answering; the embedding still rates it highly.
             if len(set(sentence.terms) - set(query_terms)) < MIN_NEW_TERMS:

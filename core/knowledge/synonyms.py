@@ -125,13 +125,21 @@ class Synonyms:
             for name in group:
                 self._by_first_term.setdefault(name[0], []).append((name, number))
 
+    def _names_starting(self, term: str) -> list[tuple[tuple[str, ...], int]]:
+        """The names (and their group numbers) whose first term is `term`; a plural abbreviation ("aks", "bccs")
+        finds the abbreviation it is the plural of."""
+        names = self._by_first_term.get(term, [])
+        if not names and len(term) > 2 and term.endswith("s"):
+            names = [(name, number) for name, number in self._by_first_term.get(term[:-1], ()) if len(name) == 1]
+        return names
+
     def spelled_out(self, terms: Sequence[str]) -> list[str]:
         """For each abbreviation in `terms` (a one-term name, "bcc"), the longest other name of its group as the
         knowledge base writes it ("basal cell carcinoma"): what a sentence embedder needs to read the abbreviation."""
         out: list[str] = []
         for term in dict.fromkeys(terms):
-            for name, number in self._by_first_term.get(term, ()):
-                if name != (term,):
+            for name, number in self._names_starting(term):
+                if len(name) != 1:
                     continue
                 others = [self._written[n] for n in self.groups[number] if n != name and n in self._written]
                 longest = max(others, key=len, default="")
@@ -143,8 +151,8 @@ class Synonyms:
         """`terms` plus the terms of every synonym of a name that occurs in them (as a run of terms)."""
         found: set[int] = set()
         for i, term in enumerate(terms):
-            for name, number in self._by_first_term.get(term, ()):
-                if number not in found and tuple(terms[i:i + len(name)]) == name:
+            for name, number in self._names_starting(term):
+                if number not in found and (tuple(terms[i:i + len(name)]) == name or name == (term[:-1],)):
                     found.add(number)
         extra = [t for number in sorted(found) for name in sorted(self.groups[number]) for t in name]
         return list(terms) + [t for t in dict.fromkeys(extra) if t not in set(terms)]
