@@ -356,7 +356,9 @@ def test_a_lay_question_finds_the_sentence_a_knowledge_base_question_points_to(t
     kb = make_mini_kb(tmp_path / "kb")
     chroma = tmp_path / "chroma"
     ingest(kb, chroma, embeddings=embeddings, show_progress=False)
-    lay = "I've a small hard brownish lump on my leg that puckers inwards when squeezed - should it be removed?"
+    # Lay words (no "dermatofibroma"); nearer the knowledge base's question than its threshold, and not escalated, so
+    # the question alone must carry it in scope.
+    lay = "My shin has a small hard brown bump that dimples inwards when squeezed; should it be taken off?"
     before = KnowledgeIndex.open(chroma, embeddings=embeddings).search(lay)
     assert all(p.asked == 0.0 for p in before.passages) and before.answered == {}
 
@@ -371,8 +373,7 @@ def test_a_lay_question_finds_the_sentence_a_knowledge_base_question_points_to(t
     assert top.asked > max(p.asked for p in before.passages) and top.asked >= 0.6
     assert index.nearest_question(index.embed(lay), top.chunk_id)[0].startswith("there's a firm little brown bump")
     answer = ask(lay, index=index)
-    assert not answer.refused
-    # (A growing lump may be escalated by the red-flag filter; the knowledge base's answer follows its banner.)
+    assert not answer.refused and answer.triage_level == "routine"
     text = answer.answer.removeprefix(ESCALATION.get(answer.triage_level, "")).strip()
     assert text.startswith("Dermatofibroma is benign and needs no treatment")
 
