@@ -6,7 +6,7 @@ spellings and abbreviations stay as written:
 
 * it is not an English word (the pyspellchecker word list), not a word of the filter's own descriptions (the
   presentation bank, the conditions, the finding labels) and not written in its patterns ("shok"); it has at
-  least `MIN_LENGTH` letters (a three-letter word, often an abbreviation, only gets a dropped letter back: "mol");
+  least `MIN_LENGTH` letters and at most `MAX_LENGTH` (a three-letter word, often an abbreviation, only gets a dropped letter back: "mol");
 * an English word of `MIN_LENGTH` letters or more lies one edit away (insert, delete, replace or swap a letter)
   and is one of the filter's descriptive words or extends one of its patterns' stems ("shiver" of
   "shiver(?:s|ing)"): the correction is a word the filter reads, never merely a commoner English word ("swolen"
@@ -25,6 +25,9 @@ from functools import lru_cache
 from core.triage.normalise import NormalisedText
 
 MIN_LENGTH = 4
+# Longer "words" are not typing slips (pasted hashes, a held-down key); their edits grow with length squared in
+# memory (a 20,000-letter run took 88 s and 20 GB before this bound).
+MAX_LENGTH = 30
 MIN_STEM = 5  # a pattern stem shorter than this ("burn", "rash") says too little about a longer word
 # A word standing alone: not part of a contraction ("hasn't"), a hyphenated compound or a code with digits ("SpO2").
 _WORD = re.compile(r"(?<![\w'-])[A-Za-z]+(?![\w'-])")
@@ -78,7 +81,7 @@ def _respelling(a: str, b: str) -> bool:
 @lru_cache(maxsize=8192)
 def correction(word: str) -> str | None:
     """The word the filter reads that `word` is a slip for, or None (lower case in, lower case out)."""
-    if len(word) < MIN_LENGTH - 1:
+    if not MIN_LENGTH - 1 <= len(word) <= MAX_LENGTH:
         return None
     english = _english()
     words, literals, stems = _vocabulary()
