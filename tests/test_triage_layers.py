@@ -258,7 +258,7 @@ def test_learned_layer_weights_survive_saving_and_loading(tmp_path):
 
 
 # Wordings missed on tuning set 6 (paraphrased here; the fixes are general), with look-alikes that must stay routine.
-@pytest.mark.parametrize("text, level", [
+MISSED_ON_SET_6 = [
     ("Apprentice got an electric shock from a live wire, small burn on the fingertip", "emergency"),
     ("Got a shok off the socket, now his heart is racing and his chest feels strange", "emergency"),
     ("Tiny static shock from the car door, no burn, fine", "routine"),
@@ -273,13 +273,11 @@ def test_learned_layer_weights_survive_saving_and_loading(tmp_path):
     ("The graze on her shin has turned dark purple and the pain is nine out of ten", "emergency"),
     ("Bruise on the shin from the table is now dark purple, a bit sore", "routine"),
     ("Itch is 9 out of 10 tonight, eczema on both arms, no fever", "routine"),
-])
-def test_wordings_found_missing_on_tuning_set_6(text, level):
-    assert assess(text, semantic=False).level == level
+]
 
 
 # Wordings missed on tuning set 7 (paraphrased here; the fixes are general), with look-alikes that must stay routine.
-@pytest.mark.parametrize("text, level", [
+MISSED_ON_SET_7 = [
     ("the graze on my knee is red and hot right up to my thigh, hert rate 135 on my watch and im shiverin", "emergency"),
     ("Varicose vein on his calf burst, blood coming out like a fountain, we pressed a towel on but it won't stop", "emergency"),
     ("Wound after her knee op is swollen and crackles like bubble wrap under the skin when pressed, she's sweaty", "emergency"),
@@ -296,9 +294,7 @@ def test_wordings_found_missing_on_tuning_set_6(text, level):
     ("My baby is 9 months, red sore skin in the nappy area, happy and feeding well", "routine"),
     ("I had shingles across my forehead last year, it never went near the eye and cleared up; the odd twinge still", "routine"),
     ("Mosquito bite on my arm, got bitten on the patio, itchy and a little red", "routine"),
-])
-def test_wordings_found_missing_on_tuning_set_7(text, level):
-    assert assess(text, semantic=False).level == level
+]
 
 
 @pytest.mark.parametrize("typed, read_as", [
@@ -324,6 +320,14 @@ def test_medical_terms_british_spellings_and_abbreviations_are_not_corrected(wor
     assert read(text).text == text
 
 
+def test_a_run_of_letters_too_long_to_be_a_word_is_left_as_typed():
+    from core.triage import read
+
+    text = "fever 39.5 and a rash that doesnt fade under a glass " + "x" * 40_000
+    assert read(text).text == text  # no correction attempted: its edits would not fit in memory
+    assert assess(text, semantic=False).level == "emergency"
+
+
 def test_a_corrected_word_is_highlighted_as_typed():
     text = "Fever 39.5 and the rash is purply and dosent fade under a glass, she is very drowzy"
     assessment = assess(text, semantic=False)
@@ -333,7 +337,7 @@ def test_a_corrected_word_is_highlighted_as_typed():
 
 
 # Wordings missed on tuning set 8 (paraphrased here; the fixes are general), with look-alikes that must stay routine.
-@pytest.mark.parametrize("text, level", [
+MISSED_ON_SET_8 = [
     ("Right after induction with propofol and cefuroxime her BP crashed to 58/30 and her chest went flushed", "emergency"),
     ("My son ate a cookie with nuts, now his face is very big and he makes noise when he breathes", "emergency"),
     ("My partner has a sesame allergy, I kissed her after lunch and now she can't get a proper breath in", "emergency"),
@@ -352,13 +356,11 @@ def test_a_corrected_word_is_highlighted_as_typed():
      "routine"),
     ("I get a cold sore a couple of times a year, the usual tingle has started, otherwise well", "routine"),
     ("Went for a walk in the sun all afternoon, a bit of sunburn on my shoulders, feel fine", "routine"),
-])
-def test_wordings_found_missing_on_tuning_set_8(text, level):
-    assert assess(text, semantic=False).level == level
+]
 
 
 # Wordings missed on tuning set 9 (paraphrased here; the fixes are general), with look-alikes that must stay routine.
-@pytest.mark.parametrize("text, level", [
+MISSED_ON_SET_9 = [
     ("My toddler put her hand on the hot oven door, the palm is blistered and white in the centre", "emergency"),
     ("Splashed with a wheel cleaner containing hydrofluoric acid an hour ago, pain far worse than it looks", "emergency"),
     ("After a bad cold her eye is swell and close, and it hurts when she looks to the side", "emergency"),
@@ -371,13 +373,11 @@ def test_wordings_found_missing_on_tuning_set_8(text, level):
     ("Had a chest cold for a week and my eye is a bit sore, no swelling, vision normal", "routine"),
     ("High fever for three days which settled yesterday, now a pink blanching rash on his tummy; he is playing and feeding",
      "routine"),
-])
-def test_wordings_found_missing_on_tuning_set_9(text, level):
-    assert assess(text, semantic=False).level == level
+]
 
 
 # Wordings missed on tuning set 10 (paraphrased here; the fixes are general), with look-alikes that must stay routine.
-@pytest.mark.parametrize("text, level", [
+MISSED_ON_SET_10 = [
     ("He was hit by lightning on the golf course and now keeps repeating himself", "emergency"),
     ("Gran is barely responding today and has purple blotches spreading on both legs", "emergency"),
     ("My daughter has a pounding headache and a stiff neck and a few spots on her tummy", "emergency"),
@@ -396,6 +396,10 @@ def test_wordings_found_missing_on_tuning_set_9(text, level):
     ("Lip swelled after a peanut, went down within an hour with an antihistamine, breathing fine throughout", "routine"),
     ("Her strawberry mark has grown a bit since birth, it is not near the eyes and not bleeding or sore", "routine"),
     ("I had a stye last month that went after warm compresses", "routine"),
-])
-def test_wordings_found_missing_on_tuning_set_10(text, level):
+]
+
+
+@pytest.mark.parametrize("text, level", [*MISSED_ON_SET_6, *MISSED_ON_SET_7, *MISSED_ON_SET_8, *MISSED_ON_SET_9,
+                                         *MISSED_ON_SET_10])
+def test_wordings_found_missing_on_the_tuning_sets(text, level):
     assert assess(text, semantic=False).level == level

@@ -110,10 +110,11 @@ class Synonyms:
         self._written: dict[tuple[str, ...], str] = {}  # a name's terms -> the name as the knowledge base writes it
         for sentence in sentences:
             for group in defined_names(sentence):
-                names = [tuple(tokenize(name)) for name in group if name not in ambiguous]
-                names = [name for name in names if name]
-                for name, written in zip(names, [n for n in group if n not in ambiguous and tokenize(n)]):
-                    self._written.setdefault(name, written)
+                spelled = [(tuple(tokenize(written)), written) for written in group if written not in ambiguous]
+                names = [name for name, _ in spelled if name]
+                for name, written in spelled:
+                    if name:
+                        self._written.setdefault(name, written)
                 for other in names[1:]:
                     parent[root(other)] = root(names[0])
         members: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
