@@ -399,7 +399,26 @@ MISSED_ON_SET_10 = [
 ]
 
 
+# Wordings missed on tuning set 11 (paraphrased here; the fixes are general), with look-alikes that must stay routine.
+MISSED_ON_SET_11 = [
+    ("Spilled the kettle over my daughter, big blisters on her arm and chest", "emergency"),
+    ("Spilled the kettle on my hand, it's a bit pink and stings, ran it under the tap", "routine"),
+    ("Splashed drain unblocker on my leg cleaning the sink, the skin has gone white and it burns more and more", "emergency"),
+    ("Night on the mountain after getting lost, two toes are hard and white and blistering now they are rewarming", "emergency"),
+    ("Went for a winter walk, fingers cold, warmed them up by the fire, all fine now", "routine"),
+    ("Lid swelling since a cold, now her eye looks pushed out and it hurts when she looks round, temp 38.6", "emergency"),
+    ("Puffy lids in the mornings for a week, no pain, eyes move fine, no fever", "routine"),
+    ("On lisinopril for years, woke with one side of my tongue massive and can barely talk", "emergency"),
+    ("He grazed his shin on a branch, it barely looks red but he's in so much pain he can't bear the duvet on it", "emergency"),
+    ("Dark patch on the sole, several shades, 9 mm, it wasn't there at her check two years ago", "urgent"),
+    ("The spot on my nose scabs over and then opens up again, it won't settle", "urgent"),
+    ("My thumbnail has started splitting and there's a dark brown stripe running along the split", "urgent"),
+    ("Lots of moles but one on his back looks nothing like any of his others, black and shiny", "urgent"),
+    ("One mole on her calf doesn't match its neighbours and isn't on last year's map", "urgent"),
+]
+
+
 @pytest.mark.parametrize("text, level", [*MISSED_ON_SET_6, *MISSED_ON_SET_7, *MISSED_ON_SET_8, *MISSED_ON_SET_9,
-                                         *MISSED_ON_SET_10])
+                                         *MISSED_ON_SET_10, *MISSED_ON_SET_11])
 def test_wordings_found_missing_on_the_tuning_sets(text, level):
     assert assess(text, semantic=False).level == level

@@ -62,6 +62,8 @@ _HISTORY_MARKER = re.compile(
 # year ago") dates the baseline, not the finding.
 _COMPARISON_BEFORE = re.compile(
     r"(?:\b(?:compar\w*|than|vs|versus|photos?|pictures?|pics?|selfies?)\b[^.;!?\n]{0,50}"
+    # absent then ("wasn't there at her visit two years ago"): the past time dates the absence, so the finding is new
+    r"|\b(?:wasn'?t|was\s+not|weren'?t|were\s+not|not)\s+(?:there|present|visible|seen|noted|recorded)\b[^.;!?\n]{0,50}"
     r"|\b(?:was|were|used to be)\s+(?:only\s+|just\s+|much\s+|a lot\s+)?(?:tiny|small|smaller|little|flat|flatter|lighter|"
     r"paler|thin|thinner|narrow|narrower|round|rounder|regular|even|smooth|(?:\d+(?:\.\d+)?\s*mm))\b[^.;!?\n]{0,30})$", re.IGNORECASE)
 # "Settled" and "subsided" look back: they end the problem named before them in the clause, not what follows.
