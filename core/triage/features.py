@@ -597,7 +597,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
     _f("nail_change", "new, widening or changing nail pigment",
        r"\b(?:new|wider|widen\w*|broaden\w*|darken\w*|changing|hutchinson\w*)\b", r"\bgetting\s+(?:wider|darker|bigger)\b",
        r"\bwider at the (?:base|bottom|cuticle)\b", r"\b(?:varying|different|several|multiple|mixed|uneven)\s+(?:\w+\s+)?(?:shades|colou?rs|tones)\b",
-       r"nails?\s+(?:plate\s+)?(?:\w+\s+){0,2}?(?:splitting|split|destroyed|crumbling|dystroph\w*|deformed)\b", r"\b(?:pigment\w*|dark\w*)\s+(?:on|onto|into)\s+the\s+(?:cuticle|nail ?fold|skin)\b",
+       r"\b(?:finger|toe|thumb)?nails?\s+(?:plate\s+)?(?:\w+\s+){0,2}?(?:splitting|split|destroyed|crumbling|dystroph\w*|deformed)\b", r"\b(?:pigment\w*|dark\w*)\s+(?:on|onto|into)\s+the\s+(?:cuticle|nail ?fold|skin)\b",
        r"\b(?:extend\w*|spread\w*|runs?|goes)\s+(?:on|in)?to\s+the\s+(?:proximal\s+|lateral\s+)?(?:cuticle|nail ?fold|skin (?:around|next to|beside))\b",
        r"\b(?:creep\w*|bleed\w*|leak\w*|spill\w*|mov\w*)\s+(?:out\s+)?(?:on|in)?to\s+the\s+(?:proximal\s+|lateral\s+)?(?:cuticle|nail ?fold|skin)\b",
        # a band that was thin and is now a share of the nail's width has widened
