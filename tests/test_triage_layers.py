@@ -415,6 +415,8 @@ MISSED_ON_SET_11 = [
     ("My thumbnail has started splitting and there's a dark brown stripe running along the split", "urgent"),
     ("Lots of moles but one on his back looks nothing like any of his others, black and shiny", "urgent"),
     ("One mole on her calf doesn't match its neighbours and isn't on last year's map", "urgent"),
+    ("Mum is on dialysis and has the most terrible pain in her thighs, the skin there has gone purple and blotchy", "emergency"),
+    ("On dialysis, itchy dry skin on my arms, scratched a scab, not painful", "routine"),
 ]
 
 

@@ -18,6 +18,8 @@ LEBBE_KAPOSI = ("Lebbe C, Garbe C, Stratigos AJ, et al. Diagnosis and treatment 
 WMS_LIGHTNING = ("Davis C, Engeln A, Johnson EL, et al. Wilderness Medical Society practice guidelines for the prevention "
                  "and treatment of lightning injuries: 2014 update. Wilderness Environ Med. 2014;25(4 Suppl):S86-95.")
 NHS_HEATSTROKE = "NHS. Heat exhaustion and heatstroke. nhs.uk/conditions/heat-exhaustion-heatstroke."
+NIGWEKAR_CALCIPHYLAXIS = ("Nigwekar SU, Thadhani R, Brandenburg VM. Calciphylaxis. N Engl J Med. "
+                          "2018;378(18):1704-14.")
 NG12 = "National Institute for Health and Care Excellence. Suspected cancer: recognition and referral (NG12). 2015, updated 2025."
 NG51 = "National Institute for Health and Care Excellence. Suspected sepsis: recognition, diagnosis and early management (NG51). 2016, updated 2024."
 NG240 = "National Institute for Health and Care Excellence. Meningitis (bacterial) and meningococcal disease: recognition, diagnosis and management (NG240). 2024."
@@ -182,6 +184,11 @@ _CONDITION_LIST = (
               "Call the emergency number now: someone hot after heat or exertion who is confused, has a fit, collapses "
               "or has stopped sweating while still feeling too hot has heatstroke; move them somewhere cool, cool "
               "the skin with water and fanning, and give sips of water if they are alert.", (NHS_HEATSTROKE,)),
+    Condition("calciphylaxis", "Suspected calciphylaxis (calcific uraemic arteriolopathy)",
+              "Same-day emergency assessment: very painful mottled, purple or dark patches or ulcers in someone on "
+              "dialysis or with advanced kidney disease can be calciphylaxis, in which small vessels calcify and the "
+              "skin dies, and infection of the wounds is a leading cause of death. Contact the renal team today; do "
+              "not debride or biopsy in primary care.", (NIGWEKAR_CALCIPHYLAXIS,)),
     Condition("haemorrhage", "Bleeding that will not stop",
               "Emergency care now: keep firm pressure on the wound with a clean pad and raise it; bleeding that does "
               "not stop with 10 minutes of firm pressure, or in someone on a blood thinner, needs A&E.", (NHS_BLEEDING,)),

@@ -11,6 +11,7 @@ from core.triage.conditions import (
     NHS_SNAKE_BITES,
     NHS_BLEEDING,
     NHS_HEATSTROKE,
+    NIGWEKAR_CALCIPHYLAXIS,
     WMS_FROSTBITE,
     WMS_LIGHTNING,
     OWEN_SEBACEOUS,
@@ -138,6 +139,10 @@ RULES: tuple[Rule, ...] = (
     _rule("heatstroke", "confusion, collapse, a fit or no sweating after heat or exertion", _E, _need("heat_exposure"),
           _need("confusion", "collapse", "heat_illness_signs"), sources=(NHS_HEATSTROKE,)),
     _rule("lightning", "struck by lightning", _E, _need("lightning"), sources=(WMS_LIGHTNING,)),
+    # Nigwekar 2018: exquisitely painful livedo or retiform purpura that turns to necrotic ulcers, mostly on dialysis.
+    _rule("calciphylaxis", "severe skin pain with mottled, purple or dark skin in someone on dialysis", _E, _need("dialysis"),
+          _need("severe_pain", "pain_out_of_proportion"), _need("mottled", "necrosis", "purpura", "crusted", "ulcer_sore"),
+          sources=(NIGWEKAR_CALCIPHYLAXIS,)),
     _rule("frostbite", "blisters, numbness or dark skin after cold exposure", _E, _need("cold_exposure"),
           _need("necrosis", "blisters", "skin_anaesthesia"), sources=(WMS_FROSTBITE,)),
     _rule("haemorrhage", "bleeding that will not stop despite pressure, with faintness or on a blood thinner", _E,
