@@ -424,3 +424,10 @@ MISSED_ON_SET_11 = [
                                          *MISSED_ON_SET_10, *MISSED_ON_SET_11])
 def test_wordings_found_missing_on_the_tuning_sets(text, level):
     assert assess(text, semantic=False).level == level
+
+
+def test_a_recurring_cold_sore_is_not_read_by_meaning_as_stevens_johnson_syndrome():
+    # Found on tuning set 11: the meaning layer matched the lip and the tingling to SJS/TEN's crusted lips.
+    assert assess("cold sore on my top lip again, usual place, started tingling last night, otherwise fine").level == "routine"
+    assert assess("Started allopurinol 3 weeks ago, now my lips are crusted and bleeding, my eyes are sore and there are "
+                  "blisters on my chest").level == "emergency"

@@ -198,6 +198,7 @@ ROUTINE_LOOKALIKES: tuple[str, ...] = (
     "eczema that is dry and itchy but not weeping, crusted or blistered, with no fever",
     "insect bite with some local swelling that is already improving",
     "chickenpox spots crusting over in a child who is eating, drinking and playing normally",
+    "a cold sore on the lip again in the usual spot, it tingled first, otherwise well",
     "a child with a mild cold and a slight temperature who is alert, feeding and playing",
     "rash that fades completely when a glass is pressed on it in a well child",
     "nappy rash in a baby who is feeding well and has wet nappies",
