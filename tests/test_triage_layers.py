@@ -417,6 +417,7 @@ MISSED_ON_SET_11 = [
     ("One mole on her calf doesn't match its neighbours and isn't on last year's map", "urgent"),
     ("Mum is on dialysis and has the most terrible pain in her thighs, the skin there has gone purple and blotchy", "emergency"),
     ("On dialysis, itchy dry skin on my arms, scratched a scab, not painful", "routine"),
+    ("PD patient with terrible back pain, a scab on the shin from a fall", "routine"),  # PD: Parkinson's as often as dialysis
 ]
 
 

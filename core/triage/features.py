@@ -312,7 +312,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:raised|deranged|abnormal|elevated)\s+(?:LFTs?|liver\w*|ALT|AST|transaminases)\b",
        r"\b(?:ALT|AST|LFTs?|transaminases)\s+(?:\d+(?:\.\d+)?\s*(?:x|times)|>\s*\d+\s*(?:x|times))\s*(?:ULN|upper limit|normal)"),
     _f("dialysis", "on dialysis or with kidney failure",
-       r"\b(?:haemo|hemo|peritoneal\s+)?dialys\w*\b", r"\b(?:HD|PD)\s+(?:patient|pt)\b|\bon\s+(?:HD|PD)\b",
+       r"\b(?:haemo|hemo|peritoneal\s+)?dialys\w*\b", r"\bHD\s+(?:patient|pt)\b|\bon\s+HD\b",
        r"\bES[RK]D\b|\bend[- ]stage\s+(?:renal|kidney)\b|\bCKD\s*(?:stage\s*)?(?:5|V)\b", kind="context"),
     _f("renal", "kidney involvement",
        r"\bcreatinine\s+(?:\w+\s+){0,2}?(?:ris\w*|raised|doubled|up|high|increas\w*|elevated)\b",
