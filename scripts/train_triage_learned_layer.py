@@ -30,7 +30,6 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 RANK = {"routine": 0, "urgent": 1, "emergency": 2}
-SETS = [ROOT / "tests" / "data" / f"triage_tuning{s}.jsonl" for s in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9", "_10", "_11")]
 # (emergency, urgent) routine false-alarm budgets on the layer's raw probabilities, smallest first. The corroboration
 # gate removes most of the texts a budget lets through, so the larger budgets were added after the gate was.
 BUDGETS = ((0.005, 0.01), (0.01, 0.02), (0.015, 0.03), (0.02, 0.04), (0.03, 0.06), (0.05, 0.08), (0.08, 0.12))
@@ -40,6 +39,7 @@ UNSEEN_BASE = {"triage_tuning.jsonl": "6293357^", "triage_tuning_2.jsonl": "4a44
                "triage_tuning_4.jsonl": "372e06a", "triage_tuning_5.jsonl": "c36ead4", "triage_tuning_6.jsonl": "37c93a2",
                "triage_tuning_7.jsonl": "7925e03", "triage_tuning_8.jsonl": "d45f361", "triage_tuning_9.jsonl": "9212872",
                "triage_tuning_10.jsonl": "bc00b0b", "triage_tuning_11.jsonl": "093e34a"}
+SETS = [ROOT / "tests" / "data" / name for name in UNSEEN_BASE]
 # Blind routine kept is 0.950 without the layer and the target 0.90: 3 points of false alarms leave a margin.
 MAX_ADDED_FALSE_ALARMS = 0.03
 C = 1.0  # inverse L2 strength of the logistic regression (scikit-learn's default)

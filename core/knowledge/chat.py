@@ -89,10 +89,10 @@ _CREATIVE = re.compile(
 )
 # What only a clinician who sees the person may give: a definitive verdict on their lesion, their prognosis, or a
 # document in their name (sick note, prescription). Background on the topic is no answer to these.
+_CERTAINTY = r"\b(definitive(ly)?|for\s+(sure|certain)|100\s*%|yes\s+or\s+no)\b"
+_ABOUT_ME = r"\b(is\s+(it|this|that|my|his|her)(?!\s+true)|do\s+i\s+have)\b"
 _PERSONAL_JUDGEMENT = re.compile(
-    r"\b(definitive(ly)?|for\s+(sure|certain)|100\s*%|yes\s+or\s+no)\b.{0,60}"
-    r"\b(is\s+(it|this|that|my|his|her)(?!\s+true)|do\s+i\s+have|does\s+(he|she|my\s+\w+)\s+have)\b"
-    r"|\b(is\s+(it|this|that|my|his|her)(?!\s+true)|do\s+i\s+have)\b.{0,60}\b(definitive(ly)?|for\s+(sure|certain)|100\s*%|yes\s+or\s+no)\b"
+    _CERTAINTY + r".{0,60}(" + _ABOUT_ME + r"|\bdoes\s+(he|she|my\s+\w+)\s+have\b)|" + _ABOUT_ME + r".{0,60}" + _CERTAINTY +
     r"|\bhow\s+(long|much\s+time)\b.{0,30}\b(to\s+live|(has|have|got)\s+left)\b"
     r"|\b((write|give|issue|sign|send|provide)\b|(do|get|make)\s+(me|him|her|us|them)\b).{0,20}\b(sick|fit|doctor'?s?|medical)\s+(note|certificate|letter)\b"
     r"|\b(prescribe\s+me|(write|give)\s+me\s+a\s+prescription)\b",

@@ -12,6 +12,8 @@ def _gap(n: int) -> str:
 
 
 # Up to three words that are not a negation: "mouth and not bleeding" is not bleeding of the mouth.
+# Household and trade products that burn by chemistry (alkalis and acids), as people name them.
+_CAUSTIC_PRODUCTS = r"drain cleaner|drain unblocker|unblocker|caustic soda|paint stripper"
 _NO_NEGATION_GAP = r"(?:(?!not\b|no\b|never\b|without\b)\w+\s+){0,3}?"
 NUM_WORD = r"(?:\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|a few|few|a couple of|couple of)"
 # Drugs often blamed for SJS/TEN and DRESS (high-risk lists in BAD_SJS_ADULTS and REGISCAR_DRESS), by generic name,
@@ -406,7 +408,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        kind="context"),
     _f("burn", "burn or scald", r"\bburn(?<!like a burn)(?<!like burn)(?:s|ed|t)?\b(?!\s+easily)",
        r"\bscald(?<!like a scald)(?<!like scald)\w*\b",
-       r"\b(?:splash\w*|spill\w*|spilt|threw|thrown|sprayed|squirted|got)\s+(?:\w+\s+){0,2}?(?:chemicals?|acid|alkali|bleach|caustic|lye|oven cleaner|drain cleaner|drain unblocker|unblocker|caustic soda|paint stripper|descaler|ammonia)\b",
+       r"\b(?:splash\w*|spill\w*|spilt|threw|thrown|sprayed|squirted|got)\s+(?:\w+\s+){0,2}?(?:chemicals?|acid|alkali|bleach|caustic|lye|oven cleaner|" + _CAUSTIC_PRODUCTS + r"|descaler|ammonia)\b",
        r"\bacid attack\b", r"\bhydrofluoric\b", r"\bboiling\s+(?:water|oil|fat|kettle|liquid)\b",
        r"\b(?:grabbed|touched|held|gripped|leaned on|leant on|sat on|fell (?:on|onto|against)|put (?:his|her|my|their) hands? on)\s+"
        r"(?:a\s+|the\s+)?(?:red[- ]hot|hot|burning)\s+(?:\w+\s+)?(?:iron|hob|stove|oven|pan|radiator|plate|exhaust|grill|barbecue|bbq|straighteners|tongs|tray|pipe)\b",
@@ -416,7 +418,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\bcaught fire\b|\bflames\b", r"\belectrocut\w*\b",
        r"\bkettle\s+(?:\w+\s+){0,2}?(?:knocked|tipped|pulled|spilled|spilt|fell|went)\s+(?:over|onto|on)\b",
        r"\b(?:knocked|pulled|tipped|spilled|spilt|poured|splashed|dropped)\s+(?:over\s+)?(?:a|the|his|her|my)\s+(?:\w+\s+)?(?:kettle|pan|saucepan|teapot)\b",
-       r"\b(?:chemical|acid|alkali|bleach|caustic|lye|oven cleaner|drain cleaner|drain unblocker|unblocker|caustic soda|paint stripper|descaler)s?\s+(?:\w+\s+){0,2}?(?:splash\w*|spill\w*|burn\w*|in (?:the|his|her|my) eyes?)"),
+       r"\b(?:chemical|acid|alkali|bleach|caustic|lye|oven cleaner|" + _CAUSTIC_PRODUCTS + r"|descaler)s?\s+(?:\w+\s+){0,2}?(?:splash\w*|spill\w*|burn\w*|in (?:the|his|her|my) eyes?)"),
     _f("burn_severe", "extensive, deep, airway or special burn",
        r"\b(?:both|all four)\s+(?:legs|arms|hands|feet|limbs|palms|soles)\b",
        r"\b(?:whole|entire|most of (?:the|his|her|my))\s+(?:leg|arm|back|chest|trunk|body|face|abdomen|tummy)\b",
@@ -427,7 +429,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\bdeep (?:dermal )?burns?\b", r"\bsinged\b", r"\bsoot\b", r"\bsmoke inhalation\b", r"\benclosed space\b",
        r"\b(?:burns?|burnt|burned|scalds?|scalded)\s+(?:\w+\s+){0,2}?(?:to|on|of)\s+(?:the\s+|his\s+|her\s+|my\s+)?(?:face|mouth|lips|neck|nose|airway)\b",
        r"\bfacial burns?\b", r"\bcircumferential\b", r"\b(?:chemical|electrical|acid|alkali)\s+(?:burn|injury)\w*\b",
-       r"\b(?:chemical|(?<!salicylic )(?<!glycolic )(?<!azelaic )(?<!fusidic )(?<!folic )(?<!lactic )(?<!retinoic )(?<!tranexamic )(?<!hyaluronic )(?<!mefenamic )acid|alkali|caustic|drain cleaner|drain unblocker|unblocker|caustic soda|paint stripper|oven cleaner)\b", r"\b(?:large|big|huge|extensive)\s+(?:\w+\s+)?(?:burns?|scalds?)\b",
+       r"\b(?:chemical|(?<!salicylic )(?<!glycolic )(?<!azelaic )(?<!fusidic )(?<!folic )(?<!lactic )(?<!retinoic )(?<!tranexamic )(?<!hyaluronic )(?<!mefenamic )acid|alkali|caustic|" + _CAUSTIC_PRODUCTS + r"|oven cleaner)\b", r"\b(?:large|big|huge|extensive)\s+(?:\w+\s+)?(?:burns?|scalds?)\b",
        r"\b(?:white|pale)\s+and\s+(?:painless|leathery|waxy|numb)\b", r"\bpainless\b",
        # NHS: A&E for a burn bigger than the injured person's hand
        r"\b(?:bigger|larger)\s+than\s+(?:my|his|her|their|your|a|the)\s+(?:\w+\s+)?(?:hand|palm)\b"),
