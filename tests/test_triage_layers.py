@@ -210,7 +210,7 @@ def test_the_shipped_learned_layer_was_fitted_on_tuning_sets_only():
     assert 0 < layer.emergency_threshold < 1 and 0 < layer.urgent_threshold < 1
     card = json.loads((MODEL_DIR / "model.json").read_text(encoding="utf-8"))
     # Only the frozen tuning sets: never the dev set or the blind set.
-    assert card["training_sets"] == ["triage_tuning.jsonl"] + [f"triage_tuning_{n}.jsonl" for n in range(2, 12)]
+    assert card["training_sets"] == ["triage_tuning.jsonl"] + [f"triage_tuning_{n}.jsonl" for n in range(2, 13)]
     assert 0 < card["routine_false_alarm_budget"]["emergency"] <= card["routine_false_alarm_budget"]["urgent"] < 0.1
 
 
@@ -421,10 +421,50 @@ MISSED_ON_SET_11 = [
 ]
 
 
+# Wordings missed on tuning set 12 (paraphrased here; the fixes are general), with look-alikes that must stay routine.
+MISSED_ON_SET_12 = [
+    ("Dog bite on the back of his hand yesterday, today temp 38.4 and it's throbbing", "emergency"),
+    ("Bitten by the neighbour's cat on the thumb, now a red line going up the inside of my arm", "emergency"),
+    ("Punched someone in the mouth on Saturday, knuckle cut, finger now fat like a sausage, held bent, agony to straighten", "emergency"),
+    ("Small dog nip on my calf last week, cleaned it, healed over, no redness", "routine"),
+    ("Pricked my finger on a rose thorn, it's sausage-shaped, held flexed and I can't straighten it, throbbing", "emergency"),
+    ("On enalapril; my tongue is so swollen I can barely speak", "emergency"),
+    ("Lips swelling up and getting harder to breathe", "emergency"),
+    ("HIV, not on treatment, new purple patches on both shins and more keep coming", "urgent"),
+    ("HIV positive, CD4 low, a purplish plaque on the roof of my mouth", "urgent"),
+    ("On prednisolone for years, purple patches on my forearms where I knock them", "routine"),
+    ("Full skin check: around 40 moles, dermoscopy of the larger ones shows a regular network, nothing new", "routine"),
+    ("Nobody's ill, I just want to know what a meningitis rash looks like so I know for the future", "routine"),
+    ("My kids are all fine, I'd like to know how the glass test works", "routine"),
+    ("I want to know what this rash on my son is, it doesn't fade with a glass and he has a fever", "emergency"),
+    ("I had shingles around my eye last month, treated at eye casualty the same day, the eye is fine now", "routine"),
+    ("We were away last month and since we got back the mole on my back is obviously bigger", "urgent"),
+    ("Probably just rugby bruises but he has lots of little purple marks all over in the last two hours, he's burning hot",
+     "emergency"),
+]
+
+
 @pytest.mark.parametrize("text, level", [*MISSED_ON_SET_6, *MISSED_ON_SET_7, *MISSED_ON_SET_8, *MISSED_ON_SET_9,
-                                         *MISSED_ON_SET_10, *MISSED_ON_SET_11])
+                                         *MISSED_ON_SET_10, *MISSED_ON_SET_11, *MISSED_ON_SET_12])
 def test_wordings_found_missing_on_the_tuning_sets(text, level):
     assert assess(text, semantic=False).level == level
+
+
+@pytest.mark.parametrize("text, level", [
+    # Found on tuning set 12: purple tumours that grow over months read by meaning like purpura fulminans.
+    ("My grandfather has purple-red patches on both ankles, slowly getting bigger over months, some now lumps", "urgent"),
+    ("A bruise-like purple patch came up on his scalp two months ago with no knock, it's spreading and bleeds", "urgent"),
+    # ... and a rash reported to blanch, like the non-blanching one it rules out.
+    ("Fever gone now after three days, the rash goes completely white when I press a glass on it, eating and playing",
+     "routine"),
+    ("Tiny red dots only around my eyes after being sick all night, no fever, I feel fine", "routine"),
+    ("Bee sting on my lip, that side is a bit puffy, breathing fine, no hives, going down already", "routine"),
+    # the look-alikes leave the emergencies they resemble alone
+    ("Purple blotches spreading over her legs by the hour, she's confused and cold to touch", "emergency"),
+    ("Rash that doesn't fade under a glass, fever 39 and he's floppy", "emergency"),
+])
+def test_meaning_reads_the_course_and_the_glass_test(text, level):
+    assert assess(text).level == level
 
 
 def test_a_recurring_cold_sore_is_not_read_by_meaning_as_stevens_johnson_syndrome():

@@ -20,6 +20,10 @@ WMS_LIGHTNING = ("Davis C, Engeln A, Johnson EL, et al. Wilderness Medical Socie
 NHS_HEATSTROKE = "NHS. Heat exhaustion and heatstroke. nhs.uk/conditions/heat-exhaustion-heatstroke."
 NIGWEKAR_CALCIPHYLAXIS = ("Nigwekar SU, Thadhani R, Brandenburg VM. Calciphylaxis. N Engl J Med. "
                           "2018;378(18):1704-14.")
+NG184 = ("National Institute for Health and Care Excellence. Human and animal bites: antimicrobial prescribing (NG184). "
+         "2020.")
+PANG_FLEXOR_TENOSYNOVITIS = ("Pang HN, Teoh LC, Yam AKT, et al. Factors affecting the prognosis of pyogenic flexor "
+                             "tenosynovitis. J Bone Joint Surg Am. 2007;89(8):1742-8.")
 NG12 = "National Institute for Health and Care Excellence. Suspected cancer: recognition and referral (NG12). 2015, updated 2025."
 NG51 = "National Institute for Health and Care Excellence. Suspected sepsis: recognition, diagnosis and early management (NG51). 2016, updated 2024."
 NG240 = "National Institute for Health and Care Excellence. Meningitis (bacterial) and meningococcal disease: recognition, diagnosis and management (NG240). 2024."
@@ -189,6 +193,11 @@ _CONDITION_LIST = (
               "dialysis or with advanced kidney disease can be calciphylaxis, in which small vessels calcify and the "
               "skin dies, and infection of the wounds is a leading cause of death. Contact the renal team today; do "
               "not debride or biopsy in primary care.", (NIGWEKAR_CALCIPHYLAXIS,)),
+    Condition("bite_infection", "Infected bite or flexor sheath infection of the hand",
+              "Same-day emergency assessment (A&E): an animal or human bite with fever, red streaks up the limb or fast-"
+              "spreading redness, or a finger that is swollen along its length, held bent and very painful to "
+              "straighten, needs intravenous antibiotics and a hand surgeon's review today; raise the hand and do not "
+              "wait for the next GP appointment.", (NG184, PANG_FLEXOR_TENOSYNOVITIS)),
     Condition("haemorrhage", "Bleeding that will not stop",
               "Emergency care now: keep firm pressure on the wound with a clean pad and raise it; bleeding that does "
               "not stop with 10 minutes of firm pressure, or in someone on a blood thinner, needs A&E.", (NHS_BLEEDING,)),

@@ -54,6 +54,8 @@ _HISTORY_MARKER = re.compile(
     r"|\bwhen (?:i|he|she|they) (?:was|were) (?:young|little|a child|a baby|\d+)\b"
     r"|\b(?:now\s+)?(?:fully |completely )?(?:recovered|resolved)\b|\bfull recovery\b|\bfollow[- ]?ups?\s+(?:were\s+|have been\s+|all\s+)?clear\b"
     r"|\bclear since\b|\bdischarged\b|\bin remission\b|\bno recurrence\b|\b(?:had|was|were)\s+(?!not\s+like\b|not\s+the\s+same\b|different\b|(?:\w+\s+)?(?:thin|thinner|narrow|narrower|tiny|small|smaller|little|lighter|paler|flat|flatter|fainter|half)\b)(?:\w+\s+){0,5}?last year\b"
+    # an illness had last month ("I had shingles round my eye last month"); "we were away last month" dates no illness
+    r"|\bhad\s+(?:\w+\s+){0,5}?(?<!since )(?<!from )last month\b"
     r"|\bleft\s+(?:\w+\s+)?(?:scarring|scars)\b|\btreated for\b|\bexcised\b|\bat (?:the )?age (?:of )?\d+\b"
     r"|\b(?:years|a while|long) (?:back|ago)\b|\bin the past\b|\bdied\b|\bpassed away\b"
     r"|\bused to (?:have|get|suffer|react)\b",
@@ -139,6 +141,14 @@ _EDUCATIONAL_CUE = re.compile(
     r"assignment|presentation|poster|blog|(?:school|science|biology)\s+project|project for|homework|hypothetical\w*|"
     r"what (?:would|will) happen if|what if|"
     r"is characteri[sz]ed by|is defined as|refers to|differential (?:diagnosis\s+)?(?:for|of))\b", re.IGNORECASE)
+# Asking what a sign looks like while saying that nobody is ill ("nobody's ill, I just want to know what a meningitis
+# rash looks like") is preparing, not reporting: a baby or the children named beside it are no patient.
+_WANTS_TO_KNOW = re.compile(r"\b(?:want(?:ed)?|would\s+like|like)\s+to\s+(?:know|learn|understand|see)\s+(?:what|how|which)\b",
+                            re.IGNORECASE)
+_NOBODY_ILL = re.compile(
+    r"\b(?:nobody|no one|no-one|none of (?:us|them))(?:'s|\s+is|\s+are)?\s+(?:ill|sick|unwell|poorly)\b"
+    r"|\b(?:kids|children|everyone|everybody|we|they|all)\s+(?:are|is|'re)\s+(?:all\s+)?(?:fine|well|healthy)\b(?!\s+but\b)"
+    r"|\bfor\s+(?:the\s+)?future\b|\bjust\s+in\s+case\b", re.IGNORECASE)
 _EXAM_VIGNETTE = re.compile(
     r"\b(?:(?:practice|exam|quiz|revision|mock|past[- ]paper|sample)\s+(?:question|paper|vignette|scenario|case)s?|"
     r"MCQs?|SBAs?|AKT|MRCGP|USMLE|PLAB|OSCE\s+station|(?:clinical\s+)?vignette)\b", re.IGNORECASE)
@@ -244,7 +254,9 @@ class TextContext:
         asks = (sentence.endswith("?") or bool(_MID_QUESTION.search(sentence)) or bool(_QUESTION_START.search(sentence))
                 or bool(_EDUCATIONAL_CUE.search(sentence)))
         # An exam vignette gives its patient an age and a history; it is still not a patient.
-        return bool(_EXAM_VIGNETTE.search(sentence)) or (asks and not _PATIENT_ANCHOR.search(sentence))
+        asks = asks or bool(_WANTS_TO_KNOW.search(sentence))
+        return bool(_EXAM_VIGNETTE.search(sentence)) or (
+            asks and (not _PATIENT_ANCHOR.search(sentence) or bool(_NOBODY_ILL.search(sentence))))
 
     @staticmethod
     def _clause(breaks: list[int], position: int, end_limit: int) -> tuple[int, int]:

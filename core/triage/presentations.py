@@ -159,6 +159,10 @@ PRESENTATIONS: tuple[Presentation, ...] = (
         "a fast-growing lump in someone who takes anti-rejection medicine after a transplant",
         "lesion measured larger on repeat dermoscopy with new irregular pigmentation",
         "dermoscopy showing an atypical network, blue-white veil, irregular streaks or regression",
+        # purple tumours grow over months, not hours: Kaposi sarcoma, angiosarcoma, dermatofibrosarcoma
+        "violet or purple-red skin patches that have slowly spread over months and are turning into raised purple lumps",
+        "a bruise-like purple patch on the scalp or face of an older person, with no injury, spreading over weeks and bleeding",
+        "a firm reddish or purple plaque slowly enlarging over months or years with hard bumps rising out of it",
     )),
     Presentation("hzo", _U, (
         "shingles blisters on the forehead and on the tip or side of the nose",
@@ -218,4 +222,11 @@ ROUTINE_LOOKALIKES: tuple[str, ...] = (
     "a child who had a temperature yesterday and today is laughing, drinking and has wet nappies",
     "a rash that was checked and found to be harmless, and the person feels well",
     "darker flat patches left where eczema or another rash has healed",
+    # tiny red dots on the face from the pressure of vomiting or coughing: petechiae with a clear cause, in a well person
+    "tiny red dots only on the face and around the eyes after hard vomiting or coughing, no fever, feeling well",
+    # roseola: the rash comes as the fever goes, and blanches
+    "a pink blotchy rash that came out as the high temperature went, fades when pressed, the baby is well and playing",
+    "stung by a bee or wasp with swelling only where the sting was, breathing normally, no hives, going down",
+    # thin skin of older age or long-term steroids bruises purple after minor knocks (actinic or steroid purpura)
+    "an older person's thin skin on the forearms bruises purple after small knocks, fading over weeks, otherwise well",
 )

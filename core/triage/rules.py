@@ -9,6 +9,8 @@ from core.triage.conditions import (
     CG151,
     KIMBERLIN_NEONATAL_HSV,
     NHS_SNAKE_BITES,
+    NG184,
+    PANG_FLEXOR_TENOSYNOVITIS,
     NHS_BLEEDING,
     NHS_HEATSTROKE,
     NIGWEKAR_CALCIPHYLAXIS,
@@ -168,6 +170,15 @@ RULES: tuple[Rule, ...] = (
     _rule("neonatal_hsv", "blisters or vesicles in a baby under 3 months", _E, _need("young_infant"), _need("blisters"),
           sources=(KIMBERLIN_NEONATAL_HSV,)),
     _rule("envenomation", "snake bite", _E, _need("envenomation"), sources=(NHS_SNAKE_BITES,)),
+    # NICE NG184: a bite with signs of serious infection, or one reaching tendons or joints, needs hospital care;
+    # a bitten hand is at high risk. Kanavel's signs mean infection in the flexor sheath (surgery within hours).
+    _rule("bite_infection", "infected bite with fever, red streaks, spreading redness or a stiff swollen finger or hand", _E,
+          _need("animal_bite"), _need("fever", "lymphangitis", "rapid_spread", "flexor_sheath_signs", "compartment_signs"),
+          sources=(NG184, PANG_FLEXOR_TENOSYNOVITIS)),
+    _rule("bite_infection", "finger swollen along its length, held bent and painful to straighten after a wound or with "
+          "infection (flexor sheath infection)", _E, _need("flexor_sheath_signs"),
+          _need("animal_bite", "skin_injury", "soft_tissue_infection", "fever", "lymphangitis"),
+          sources=(NG184, PANG_FLEXOR_TENOSYNOVITIS)),
     # eczema herpeticum, erythroderma, toxic shock, burns, orbit
     _rule("eczema_herpeticum", "punched-out erosions on eczema", _E, _need("eczema"), _need("punched_out")),
     _rule("eczema_herpeticum", "clustered blisters or crusted sores on eczema with fever, illness or rapid worsening", _E,
@@ -294,6 +305,13 @@ RULES: tuple[Rule, ...] = (
           sources=(KIBBI_EMPD,)),
     _rule("skin_cancer", "purple nodules or plaques that are new, growing or multiplying (possible Kaposi sarcoma or another "
           "skin cancer)", _U, _need("violaceous_nodules"), _need("growth", "new_lesion", "multiplying"), sources=(LEBBE_KAPOSI,)),
+    # Lebbe 2019: with HIV, purple patches or plaques on the skin or the palate are Kaposi sarcoma until shown otherwise;
+    # with other immunosuppression (steroid bruising looks alike) only when they are new, growing or multiplying.
+    _rule("skin_cancer", "purple patches or plaques in someone with HIV (possible Kaposi sarcoma)", _U,
+          _need("violaceous_patches", "violaceous_nodules"), _need("hiv"), sources=(LEBBE_KAPOSI,)),
+    _rule("skin_cancer", "new or multiplying purple patches in someone with HIV or on immunosuppression (possible Kaposi "
+          "sarcoma)", _U, _need("violaceous_patches", "violaceous_nodules"), _need("immunosuppressed"),
+          _need("growth", "new_lesion", "multiplying"), sources=(LEBBE_KAPOSI,)),
 )
 
 

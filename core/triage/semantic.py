@@ -14,6 +14,7 @@ process.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,11 +31,26 @@ MIN_SEGMENT_WORDS = 4  # shorter fragments ("Obs stable.") carry too little mean
 MAX_SEGMENTS = 400  # a long note is read in full by the rules; by meaning, its first 400 sentence windows
 
 
+# A rash reported to blanch is the reassuring answer to the glass test; its words ("rash", "glass", "pressed") read
+# by meaning like the non-blanching rash they rule out, so a segment saying so does not match those descriptions.
+_PRESSED = r"\s+(?:when|if|with|under)\s+(?:\w+\s+){0,3}?(?:press\w*|glass|tumbler|finger)\b"
+_BLANCHES = re.compile(
+    r"\b(?:it|rash|spots?|they|which|that)\s+(?:all\s+|still\s+)?blanch(?:es|ed)?\b"
+    # fading or going white counts only under pressure ("the rash fades" alone may be its course)
+    r"|\b(?:it|rash|spots?|they|which|that)\s+(?:all\s+|still\s+)?(?:fades?|faded|goes\s+(?:completely\s+|all\s+)?white|"
+    r"go(?:es)?\s+(?:completely\s+)?pale|disappears?|vanish(?:es)?)(?:\s+(?:completely|fully|totally|right away))?" + _PRESSED +
+    r"|\b(?:blanching|blanchable)\s+(?:\w+\s+)?rash\b|\bglass\s+test\s+(?:was\s+|is\s+)?(?:fine|negative|ok|normal)\b",
+    re.IGNORECASE)
+
+_DOES_NOT_BLANCH = re.compile(r"\bnot\s+(?:fade|blanch)", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Segment:
     text: str  # what is embedded: the sentence(s) with negated phrases taken out
     span: tuple[int, int]  # the sentence(s) in the assessed text
     single: bool = True  # one sentence, not a pair of neighbours
+    blanches: bool = False  # says the rash blanches (`_BLANCHES`)
 
 
 def segments(context: TextContext, clinical: set[int] | None = None) -> list[Segment]:
@@ -56,10 +72,14 @@ def segments(context: TextContext, clinical: set[int] | None = None) -> list[Seg
         pieces.append(text[cursor:end])
         positive = " ".join(" ".join(pieces).split())
         keep.append((positive, (start, end)) if len(positive.split()) >= MIN_SEGMENT_WORDS else None)
-    out = [Segment(t, span) for item in keep if item for t, span in [item]]
+    def blanches(span: tuple[int, int]) -> bool:
+        return bool(_BLANCHES.search(text, span[0], span[1]))
+
+    out = [Segment(t, span, blanches=blanches(span)) for item in keep if item for t, span in [item]]
     for a, b in zip(keep, keep[1:]):
         if a and b:
-            out.append(Segment(f"{a[0]} {b[0]}", (a[1][0], b[1][1]), single=False))
+            span = (a[1][0], b[1][1])
+            out.append(Segment(f"{a[0]} {b[0]}", span, single=False, blanches=blanches(span)))
     return out[:MAX_SEGMENTS]
 
 
@@ -74,6 +94,7 @@ class PresentationMatcher:
         self.lookalikes = self._embed(list(lookalikes))
         self.urgent_rows = np.array([j for j, (p, _) in enumerate(self.rows) if p.level == "urgent"], dtype=int)
         self.emergency_mask = np.array([p.level == "emergency" for p, _ in self.rows])
+        self.non_blanching_rows = np.array([bool(_DOES_NOT_BLANCH.search(d)) for _, d in self.rows])
 
     def embed(self, parts: list[Segment]) -> np.ndarray:
         """Unit-length vectors of the segments, one row each (embedded once, read by every meaning-based layer)."""
@@ -98,6 +119,8 @@ class PresentationMatcher:
         if not parts:
             return []
         similarity = self.gated_similarity(vectors, MARGIN)
+        blanching = np.array([p.blanches for p in parts])
+        similarity[np.ix_(blanching, self.non_blanching_rows)] = -1.0
         best: dict[str, tuple[float, int, int]] = {}
         for j, (presentation, _) in enumerate(self.rows):
             i = int(np.argmax(similarity[:, j]))
