@@ -100,6 +100,14 @@ def test_split_sentences_handles_abbreviations_lists_and_tables() -> None:
     ]
 
 
+def test_abbreviations_are_whole_words_so_a_word_ending_in_one_still_ends_its_sentence() -> None:
+    # "checklist." ends in "st." (as in "St. John's"), "et al." is two words: found by a reviewer of the question bank.
+    text = ("It scores on the three-point checklist. Extensive regression is suspicious. "
+            "Seen at St. John's Institute by Argenziano et al. in 2003.")
+    assert split_sentences(text) == ["It scores on the three-point checklist.", "Extensive regression is suspicious.",
+                                     "Seen at St. John's Institute by Argenziano et al. in 2003."]
+
+
 def test_tokenize_matches_spelling_variants_and_compounds() -> None:
     assert tokenize("naevi") == tokenize("nevus")
     assert tokenize("haemangioma") == tokenize("hemangiomas")

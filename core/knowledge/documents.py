@@ -21,7 +21,7 @@ import yaml
 
 # Part of every document hash: bump it when splitting, stored fields or the embedder change so that
 # the next ingestion re-embeds everything instead of mixing old and new chunks.
-INDEX_VERSION = "kb-index-4/all-MiniLM-L6-v2"
+INDEX_VERSION = "kb-index-5/all-MiniLM-L6-v2"
 REQUIRED_FIELDS = ("title", "sources")
 
 

@@ -35,6 +35,9 @@ class Chunk:
 
 # Abbreviations whose full stop does not end a sentence.
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "approx.", "cf.", "fig.", "no.", "dr.", "st.", "ca.", "etc.")
+# Whole words only: "checklist." and "most." end sentences, "St." and "et al." do not.
+_ENDS_WITH_ABBREVIATION = re.compile(r"(?:^|[\s(])(?:" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")$",
+                                     re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9\"'(\[])")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}")
@@ -72,7 +75,7 @@ def _split_prose(paragraph: str) -> list[str]:
     pieces = _SENTENCE_END.split(paragraph)
     merged: list[str] = []
     for piece in pieces:
-        if merged and merged[-1].lower().endswith(_ABBREVIATIONS):
+        if merged and _ENDS_WITH_ABBREVIATION.search(merged[-1]):
             merged[-1] = f"{merged[-1]} {piece}"
         else:
             merged.append(piece)
