@@ -90,13 +90,19 @@ _CREATIVE = re.compile(
 # What only a clinician who sees the person may give: a definitive verdict on their lesion, their prognosis, or a
 # document in their name (sick note, prescription). Background on the topic is no answer to these.
 _CERTAINTY = r"\b(definitive(ly)?|for\s+(sure|certain)|100\s*%|yes\s+or\s+no)\b"
-_ABOUT_ME = r"\b(is\s+(it|this|that|my|his|her)(?!\s+true)|do\s+i\s+have)\b"
+_ABOUT_ME = (r"\b(is\s+(it|this|that|my|his|her)(?!\s+true)|do\s+i\s+have|whether\s+(it|this|that|my|his|her)|"
+             r"diagnos\w*\s+(me|him|her|my|this|it))\b")
 _PERSONAL_JUDGEMENT = re.compile(
     _CERTAINTY + r".{0,60}(" + _ABOUT_ME + r"|\bdoes\s+(he|she|my\s+\w+)\s+have\b)|" + _ABOUT_ME + r".{0,60}" + _CERTAINTY +
     r"|\bhow\s+(long|much\s+time)\b.{0,30}\b(to\s+live|(has|have|got)\s+left)\b"
     r"|\b((write|give|issue|sign|send|provide)\b|(do|get|make)\s+(me|him|her|us|them)\b).{0,20}\b(sick|fit|doctor'?s?|medical)\s+(note|certificate|letter)\b"
     r"|\b(prescribe\s+me|(write|give)\s+me\s+a\s+prescription)\b",
     re.IGNORECASE)
+# ... unless it asks what a tool can do ("can an app tell me for certain whether my mole is cancer?"): that is a
+# question about the limits of AI, which the knowledge base answers.
+_ABOUT_A_TOOL = re.compile(r"\b(can|could|will|would|does|do|is)\s+(a|an|the|any|this)?\s*(phone\s+|mobile\s+|skin\s+)?"
+                           r"(apps?|ai|computers?|models?|tools?|dermadesk|machines?|algorithms?|software|programs?|"
+                           r"tests?|scans?|dermatoscopes?|dermoscopy)\b", re.IGNORECASE)
 # Asked to invent evidence: a fake guideline or made-up references would wear the knowledge base's citations.
 _FABRICATION = re.compile(
     r"\b(fake|made[\s-]*up|make\s+up|fabricat\w*|invent|forged?|bogus|fictitious)\b.{0,40}"
@@ -114,6 +120,9 @@ _FORECAST_TOPIC = re.compile(r"\b(weather|forecast\w*|uv\s+(index|level)|tempera
 _DOSING = re.compile(r"\b(dose(?!\s+(?:that|this|it|he|she|they|you|i|we|my|your)\b)|doses|dosing|dosage|mg/kg|"
                      r"loading\s+dose|titrat\w*|how\s+many\s+mg)\b", re.IGNORECASE)
 DOSING_MIN_COVERAGE = 0.75
+# Or the passage states a dose (a number with a unit) and holds the question's most specific term, the drug asked
+# about: "what dose of nicotinamide ..." is answered by "nicotinamide 500 mg twice daily", whatever else it asks.
+_DOSE_STATED = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|g|micrograms?|mcg|µg|ml|units?)\b", re.IGNORECASE)
 # Words that tie a question to the current case rather than to a topic in general.
 _COMPARISON = re.compile(r"\b(rather\s+than|instead\s+of|versus|vs\.?|differ\w*|distinguish|tell\s+apart|compared?|"
                          r"or\s+an?\b|other\s+options?|runner-?up|second)\b", re.IGNORECASE)
@@ -180,7 +189,7 @@ def scope_violation(question: str) -> str | None:
         return "creative"
     if _FABRICATION.search(question):
         return "fabrication"
-    if _PERSONAL_JUDGEMENT.search(question):
+    if _PERSONAL_JUDGEMENT.search(question) and not _ABOUT_A_TOOL.search(question):
         return "personal-judgement"
     if _WHEN_LIVE.search(question) and _FORECAST_TOPIC.search(question) and not re.search(r"\d", question):
         return "live-data"
@@ -244,7 +253,7 @@ def ask(
         return refuse("empty-retrieval")
     if not (retrieval.confident or confident(retrieval.passages, escalated=triage_level in ESCALATION)):
         return refuse("weak-retrieval", retrieval.passages)
-    if _DOSING.search(question) and retrieval.passages[0].coverage < DOSING_MIN_COVERAGE:
+    if _DOSING.search(question) and not answers_dose(index, question, retrieval.passages[0]):
         return refuse("dosing", retrieval.passages)
 
     parts = question_parts(question)
@@ -255,6 +264,14 @@ def ask(
     if triage_level in ESCALATION:
         text = f"{ESCALATION[triage_level]} {text}"
     return Answer(text, citations, False, triage_level, assessment, None, tuple(retrieval.passages))
+
+
+def answers_dose(index: KnowledgeIndex, question: str, passage: Passage) -> bool:
+    """Whether `passage` answers the dosing question `question` (see DOSING_MIN_COVERAGE)."""
+    if passage.coverage >= DOSING_MIN_COVERAGE:
+        return True
+    subject = index.rarest_term(index.query_terms(_DOSING.sub(" ", question)))
+    return bool(subject and _DOSE_STATED.search(passage.text) and index.passage_has_term(passage.chunk_id, subject))
 
 
 def render_with_citations(picked: Iterable[PickedSentence]) -> tuple[str, list[Citation]]:

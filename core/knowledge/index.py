@@ -31,7 +31,7 @@ from core.embedding import EmbeddingModelError, embedding_model_path
 from core.knowledge.documents import KnowledgeBaseError, load_documents
 from core.knowledge.lexical import BM25, tokenize
 from core.knowledge.retrieval import (ASKED_RANK_WEIGHT, DENSE_CANDIDATES, SENTENCE_CANDIDATES, Passage, Retrieval,
-                                      confident, fuse)
+                                      EXACT_MATCH_MIN_IDF, confident, fuse)
 from core.knowledge.splitting import Chunk, answer_locations, split_document
 from core.knowledge.synonyms import Synonyms
 
@@ -408,6 +408,22 @@ class KnowledgeIndex:
         """IDF-weighted share of the distinct query terms found in `terms` (0..1)."""
         return self._bm25.coverage(query_terms, terms)
 
+    def _holding_every_term(self, query_terms: Sequence[str]) -> set[str]:
+        """Passages that hold every term of the query, one of them rare in the knowledge base: a name the embedder
+        does not know ("Marjolin ulcer") is answered by the passage that names it, however low its similarity."""
+        rarest = self.rarest_term(query_terms)
+        if rarest is None or rarest not in self._bm25.idf or self._bm25.term_idf(rarest) < EXACT_MATCH_MIN_IDF:
+            return set()
+        return {cid for cid in self._chunk_ids if rarest in self._chunk_terms[cid]
+                and self._bm25.coverage(query_terms, self._chunk_terms[cid]) >= 1.0 - 1e-9}
+
+    def rarest_term(self, terms: Iterable[str]) -> str | None:
+        """The term of `terms` that the fewest passages hold (highest IDF): what a question is most specifically about."""
+        return max(terms, key=self._bm25.term_idf, default=None)
+
+    def passage_has_term(self, chunk_id: str, term: str) -> bool:
+        return term in self._chunk_terms[chunk_id]
+
     def query_terms(self, text: str) -> list[str]:
         """`tokenize(text)` with misspelt terms read as the known term one edit away (see `SpellingCorrector`);
         a hyphenated compound the corpus does not know ("30-year-old") counts by its parts only."""
@@ -469,8 +485,12 @@ class KnowledgeIndex:
         fused = fuse(rankings, [cid for cid in self._chunk_ids if self._chunks[cid]["doc"] in boost],
                      weights=(1.0, 1.0, ASKED_RANK_WEIGHT, 1.0))
 
+        exact = self._holding_every_term(query_terms)
+        ranked = sorted(exact, key=lexical.get, reverse=True) + [cid for cid, _ in fused.most_common() if cid not in exact]
+
         passages = []
-        for cid, score in fused.most_common(k):
+        for cid in ranked[:k]:
+            score = fused.get(cid, 0.0)
             meta = self._chunks[cid]
             rows = self._sentences_by_chunk.get(cid, [])
             sentence_best = max((float(sentence_sims[r]) for r in rows), default=0.0)
@@ -483,6 +503,7 @@ class KnowledgeIndex:
                 coverage=self._bm25.coverage(query_terms, self._chunk_terms[cid]),
                 last_reviewed=str(meta.get("last_reviewed", "")),
                 asked=asked.get(cid, 0.0),
+                exact=cid in exact,
             ))
         kept = {p.chunk_id for p in passages}
         return Retrieval(query, passages, confident(passages), tuple(query_vector.tolist()),

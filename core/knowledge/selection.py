@@ -13,6 +13,7 @@ Every sentence of the top passages is scored against the question:
   or given for "how is X treated?" or "what should the GP do?"; for "what
   is it called?", a sentence using a term of its section heading that the question lacks (the heading names
   the concept);
+* a bonus for the sentence using the question's rare term in a passage holding all its terms (`Passage.exact`);
 * its passage's similarity (context), a bonus for a document's opening sentence when the question asks
   "what is X?", and a penalty for a sentence that adds little beyond the question's own words;
 * its similarity is that of the nearest knowledge-base question it answers (`<doc>.questions.yaml`) when that
@@ -57,6 +58,7 @@ NAME_BONUS = 0.15  # "what is it called?": a sentence naming the concept its sec
 TREATMENT_BONUS = 0.1  # "how is it treated?", "what should the GP do?": a sentence saying what is done
 MIN_NEW_TERMS = 5
 TOPIC_SENTENCE_PENALTY = 0.1
+RARE_NAME_BONUS = 0.3  # the sentence naming the rare term of a passage that holds every term of the question
 SAME_SECTION_BONUS = 0.1  # further sentences from the best sentence's section read as one answer
 CONTINUATION_BONUS = 0.2  # the sentence right after a chosen one often completes it ("The rest were ...")
 COVERAGE_GAIN_WEIGHT = 0.3
@@ -237,6 +239,7 @@ def score_sentences(index: KnowledgeIndex, retrieval: Retrieval, query_terms: Se
     part_matrix = np.asarray(part_vectors, dtype=np.float32).reshape(-1, query_vector.shape[0])
     part_terms = [index.query_terms(part) for part in parts]
     part_answered = [index.answer_similarities(part_matrix[i]) for i in range(len(part_matrix))]
+    rarest = index.rarest_term(query_terms)
     candidates: list[Candidate] = []
     for passage in retrieval.passages[:PASSAGES_CONSIDERED]:
         heading = set(index.heading_terms(passage.chunk_id))
@@ -252,6 +255,9 @@ def score_sentences(index: KnowledgeIndex, retrieval: Retrieval, query_terms: Se
                 prior += MEANING_BONUS
             if asked.treatment and _TREATMENT.search(sentence.text):
                 prior += TREATMENT_BONUS
+            # The embedder does not know a rare name ("Marjolin ulcer"); the sentence that uses it answers.
+            if passage.exact and rarest in sentence.matched_terms:
+                prior += RARE_NAME_BONUS
             # A sentence that adds few words beyond the question ("The scale has important limits.")
             # introduces a topic without answering; the embedding still rates it highly.
             if len(set(sentence.terms) - set(query_terms)) < MIN_NEW_TERMS:
