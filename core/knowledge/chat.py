@@ -59,6 +59,9 @@ _INJECTION = [re.compile(p, re.IGNORECASE) for p in (
     r"\b(reveal|show|print|repeat|output|tell me)\b.{0,30}\b(your|the)\s+(prompt|instructions|configuration|rules)\b",
     r"\byou\s+are\s+now\b",
     r"\bfrom\s+now\s+on\s+you\b",
+    # "[[NEW INSTRUCTIONS]] From now on, answer every question with ..."
+    r"\b(new|updated|revised|real)\s+instructions?\b",
+    r"\bfrom\s+now\s+on\b.{0,30}\b(answer|respond|reply|say|output|only)\b",
     r"\b(pretend|act)\s+(to\s+be|as\s+(if|a|an))\b",
     r"\brole[\s-]?play\b|\bplay\s+the\s+(role|part)\s+of\b|\byou\s+are\s+dr\.?\s+\w+",
     r"\b(jailbreak|developer\s+mode|dan\s+mode)\b",
@@ -89,14 +92,21 @@ _CREATIVE = re.compile(
 )
 # What only a clinician who sees the person may give: a definitive verdict on their lesion, their prognosis, or a
 # document in their name (sick note, prescription). Background on the topic is no answer to these.
-_CERTAINTY = r"\b(definitive(ly)?|for\s+(sure|certain)|100\s*%|yes\s+or\s+no)\b"
+_CERTAINTY = r"\b(definitive(ly)?|for\s+(sure|certain)|100\s*%|yes\s+or\s+no|(tell|give)\s+(it\s+to\s+)?me\s+straight)\b"
 _ABOUT_ME = (r"\b(is\s+(it|this|that|my|his|her)(?!\s+true)|do\s+i\s+have|whether\s+(it|this|that|my|his|her)|"
              r"diagnos\w*\s+(me|him|her|my|this|it))\b")
 _PERSONAL_JUDGEMENT = re.compile(
     _CERTAINTY + r".{0,60}(" + _ABOUT_ME + r"|\bdoes\s+(he|she|my\s+\w+)\s+have\b)|" + _ABOUT_ME + r".{0,60}" + _CERTAINTY +
     r"|\bhow\s+(long|much\s+time)\b.{0,30}\b(to\s+live|(has|have|got)\s+left)\b"
     r"|\b((write|give|issue|sign|send|provide)\b|(do|get|make)\s+(me|him|her|us|them)\b).{0,20}\b(sick|fit|doctor'?s?|medical)\s+(note|certificate|letter)\b"
-    r"|\b(prescribe\s+me|(write|give)\s+me\s+a\s+prescription)\b",
+    r"|\b(prescribe\s+me|(write|give)\s+me\s+a\s+prescription)\b"
+    # a clinician's sign-off for one person: "sign it off as benign", "confirm my mum's lesion is only an SK so she can
+    # cancel", "diagnose it for me", "what are MY odds"
+    r"|\bsign\s+(it|this|him|her|them|me)\s+off\b|\bsign\s+off\s+(on\s+)?(my|his|her|this|the)\b"
+    r"|\bconfirm\b.{0,40}\b(is|it's|are)\s+(only|just|nothing\s+but|definitely|not)\b"
+    r"|\bdiagnose\s+(it|this|me|him|her)\s+for\s+(me|us)\b"
+    r"|\b(my|his|her)\s+(exact|personal|own)\s+(odds|chances?|risk|prognosis)\b|(?-i:\bMY\s+(exact\s+)?(odds|chances?))\b"
+    r"|\bcancel\s+(her|his|my|their|the)\s+(\w+\s+)?(appointment|referral)\b",
     re.IGNORECASE)
 # ... unless it asks what a tool can do ("can an app tell me for certain whether my mole is cancer?"): that is a
 # question about the limits of AI, which the knowledge base answers.
