@@ -444,8 +444,27 @@ MISSED_ON_SET_12 = [
 ]
 
 
+# Wordings missed on tuning set 13 (paraphrased here; the fixes are general), with look-alikes that must stay routine.
+MISSED_ON_SET_13 = [
+    ("Haemodialysis patient, exquisitely painful purple net-like patches on her thighs, one now black", "emergency"),
+    ("Health visitor, day 12: a few tiny blisters on the baby's scalp, otherwise feeding", "emergency"),
+    ("Off to Kenya next week, asked what to do if she gets a fever and rash out there, well now", "routine"),
+    ("Years of 'eczema' on his hips, now ulcerating plum-coloured tumours on both thighs", "urgent"),
+    ("DIEP flap 6h post-op, now purple-blue, dark blood on pinprick, doppler signal lost", "emergency"),
+    ("Flap repair for my BCC 2 weeks ago, the scar is pale and healing nicely", "routine"),
+    ("Left nipple crusty and weeping for 3 months, steroid cream didn't help", "urgent"),
+    ("Sore cracked nipples in the first week of breastfeeding, getting better with the midwife's advice", "routine"),
+    ("Running a session for our baby group - what does a meningitis rash look like?", "routine"),
+    ("Kidney transplant on tacrolimus; shingles on my back and now blisters are coming up all over my body", "emergency"),
+    ("Chickenpox since Monday and now I'm breathless and coughing", "emergency"),
+    ("My son had chickenpox last month, all crusted and gone, he is well", "routine"),
+    ("Verruca on my heel treated with freezing for months with no improvement, it's growing and bleeds", "urgent"),
+    ("Verruca on my heel, freezing helped, it's smaller now", "routine"),
+]
+
+
 @pytest.mark.parametrize("text, level", [*MISSED_ON_SET_6, *MISSED_ON_SET_7, *MISSED_ON_SET_8, *MISSED_ON_SET_9,
-                                         *MISSED_ON_SET_10, *MISSED_ON_SET_11, *MISSED_ON_SET_12])
+                                         *MISSED_ON_SET_10, *MISSED_ON_SET_11, *MISSED_ON_SET_12, *MISSED_ON_SET_13])
 def test_wordings_found_missing_on_the_tuning_sets(text, level):
     assert assess(text, semantic=False).level == level
 

@@ -24,6 +24,10 @@ NG184 = ("National Institute for Health and Care Excellence. Human and animal bi
          "2020.")
 PANG_FLEXOR_TENOSYNOVITIS = ("Pang HN, Teoh LC, Yam AKT, et al. Factors affecting the prognosis of pyogenic flexor "
                              "tenosynovitis. J Bone Joint Surg Am. 2007;89(8):1742-8.")
+CHAE_FLAP_MONITORING = ("Chae MP, Rozen WM, Whitaker IS, et al. Current evidence for postoperative monitoring of "
+                        "microvascular free flaps: a systematic review. Ann Plast Surg. 2015;74(5):621-32.")
+RCOG_CHICKENPOX = ("Royal College of Obstetricians and Gynaecologists. Chickenpox in Pregnancy (Green-top Guideline No. "
+                   "13). 2015.")
 NG12 = "National Institute for Health and Care Excellence. Suspected cancer: recognition and referral (NG12). 2015, updated 2025."
 NG51 = "National Institute for Health and Care Excellence. Suspected sepsis: recognition, diagnosis and early management (NG51). 2016, updated 2024."
 NG240 = "National Institute for Health and Care Excellence. Meningitis (bacterial) and meningococcal disease: recognition, diagnosis and management (NG240). 2024."
@@ -198,6 +202,15 @@ _CONDITION_LIST = (
               "spreading redness, or a finger that is swollen along its length, held bent and very painful to "
               "straighten, needs intravenous antibiotics and a hand surgeon's review today; raise the hand and do not "
               "wait for the next GP appointment.", (NG184, PANG_FLEXOR_TENOSYNOVITIS)),
+    Condition("flap_compromise", "Failing reconstructive flap after surgery",
+              "Call the surgical team now: a flap that turns purple, blue, pale or cold, bleeds dark blood quickly on a "
+              "pinprick or loses its doppler signal is losing its blood supply, and it can be saved only by a return to "
+              "theatre within hours.", (CHAE_FLAP_MONITORING,)),
+    Condition("varicella_complication", "Chickenpox with breathing difficulty or in a high-risk person",
+              "Emergency care now: chickenpox with a cough, breathlessness or chest pain can be chickenpox pneumonia, "
+              "which is most dangerous in pregnancy, in adults and in people with a weak immune system; shingles "
+              "spreading all over the body in someone on immunosuppression is disseminated infection. Both need "
+              "hospital assessment and intravenous antiviral treatment today.", (RCOG_CHICKENPOX, CKS_SHINGLES)),
     Condition("haemorrhage", "Bleeding that will not stop",
               "Emergency care now: keep firm pressure on the wound with a clean pad and raise it; bleeding that does "
               "not stop with 10 minutes of firm pressure, or in someone on a blood thinner, needs A&E.", (NHS_BLEEDING,)),

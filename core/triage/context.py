@@ -113,6 +113,7 @@ _SAFETY_NET = re.compile(
     # ... and a hypothetical: "if my son ever had a rash that didn't fade, what would I do?"
     r"|\bif\s+(?:\w+\s+){0,3}?(?:ever|were to|was to)\b[^.;!?\n]{0,160}"
     r"|\bwhat\s+(?:would|will|could|should)\s+(?:happen|i do|we do|they do)\s+if\b[^.;!?\n]{0,160}"
+    r"|\bwhat\s+to\s+do\s+if\b[^.;!?\n]{0,160}"
     r"|\bsafety[- ]?net\w*\s+(?:re|about|regarding|for|on|with)\b[^.;!?\n]{0,160}", re.IGNORECASE)
 # A diagnosis named on its own escalates only when framed as a current suspicion or problem.
 _NAME_FRAME_BEFORE = re.compile(
@@ -148,7 +149,10 @@ _WANTS_TO_KNOW = re.compile(r"\b(?:want(?:ed)?|would\s+like|like)\s+to\s+(?:know
 _NOBODY_ILL = re.compile(
     r"\b(?:nobody|no one|no-one|none of (?:us|them))(?:'s|\s+is|\s+are)?\s+(?:ill|sick|unwell|poorly)\b"
     r"|\b(?:kids|children|everyone|everybody|we|they|all)\s+(?:are|is|'re)\s+(?:all\s+)?(?:fine|well|healthy)\b(?!\s+but\b)"
-    r"|\bfor\s+(?:the\s+)?future\b|\bjust\s+in\s+case\b", re.IGNORECASE)
+    r"|\bfor\s+(?:the\s+)?future\b|\bjust\s+in\s+case\b"
+    # a teaching session for a group ("running a session for our toddler group")
+    r"|\b(?:running|giving|leading|doing|preparing|planning)\s+(?:a\s+|an\s+)?(?:session|talk|class|workshop|training)\b",
+    re.IGNORECASE)
 _EXAM_VIGNETTE = re.compile(
     r"\b(?:(?:practice|exam|quiz|revision|mock|past[- ]paper|sample)\s+(?:question|paper|vignette|scenario|case)s?|"
     r"MCQs?|SBAs?|AKT|MRCGP|USMLE|PLAB|OSCE\s+station|(?:clinical\s+)?vignette)\b", re.IGNORECASE)

@@ -234,11 +234,12 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\bpustular psoriasis\b|\bAGEP\b|\bacute generali[sz]ed exanthematous pustulosis\b|\bvon zumbusch\b"),
     _f("young_infant", "baby under 3 months",
        r"\b(?:[0-9]|1[0-2])[- ]?(?:weeks?|days?|wks?)[- ]old\b", r"\b[0-2][- ]?(?:months?|mths?)[- ]old\b",
-       r"\b(?:newborn|neonate|neonatal)\b", r"\b(?:[0-9]|[1-8][0-9])\s*(?:d/o|days?/o)(?!\w)", r"\b(?:[0-9]|1[0-2])\s*(?:w/o|wk/o|wks?/o)(?!\w)",
+       r"\b(?:newborn|neonate|neonatal)\b", r"\b(?:[0-9]|[1-8][0-9])\s*(?:d/o|days?/o)(?!\w)",
+       r"\b(?:postnatal|post-natal|midwife|health visitor)\b[^.;!?\n]{0,30}\bday\s+(?:[1-9]|[1-5][0-9])\b", r"\b(?:[0-9]|1[0-2])\s*(?:w/o|wk/o|wks?/o)(?!\w)",
        kind="context"),
     _f("blisters", "blisters", r"(?<!blood )\bblister\w*\b", r"\bbullae?\b|\bbullous\b", r"\bvesic\w*\b"),
     _f("widespread_blisters", "widespread blistering",
-       r"\bblister\w*\s+(?:\w+\s+){0,2}?(?:all over|everywhere|over (?:the|his|her|my) (?:whole|entire) (?:body|skin))\b",
+       r"\bblister\w*\s+(?:\w+\s+){0,4}?(?:all over|everywhere|over (?:the|his|her|my) (?:whole|entire) (?:body|skin))\b",
        r"\b(?:widespread|generali[sz]ed|extensive)\s+(?:\w+\s+)?(?:blister\w*|bullae|bullous)\b",
        r"\b(?:covered|covering)\s+in\s+(?:\w+\s+)?blisters\b"),
     _f("haemorrhagic_bullae", "haemorrhagic bullae",
@@ -351,6 +352,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:enlarg|expand|grow|grew)\w*\s+(?:\w+\s+){0,2}?(?:rapidly|quickly|fast|by the (?:hour|day))\b"),
     _f("severe_pain", "severe pain",
        r"\b(?:severe|extreme|excruciating|agoni[sz]ing|unbearable|intense|terrible|horrendous|horrific|worst)\s+(?:\w+\s+)?pain\b",
+       r"\bexquisite(?:ly)?\s+(?:painful|tender|sore|pain)\b|\bpain\s+(?:is\s+)?uncontrolled\b|\buncontrolled\s+pain\b",
        r"\bagony\s+to\s+(?:touch|move|walk)\b|\bso\s+(?:painful|sore)\s+(?:that\s+)?(?:she|he|they|i)\s+(?:won'?t|can'?t|will not|cannot)\s+let\s+(?:me|us|anyone|anybody)\s+touch\b",
        r"\b(?:in (?:absolute\s+|real\s+)?agony|off the (?:charts?|scale)|through the roof|screaming (?:in|with) pain|worst pain (?:of (?:my|his|her) life|ever))\b",
        r"\bpain\w*\s+(?:\w+\s+){0,4}?(?:is\s+|was\s+)?(?:unbearable|excruciating|severe|intolerable|unbelievable|10/10)\b",
@@ -586,11 +588,28 @@ _FEATURE_LIST: tuple[Feature, ...] = (
     _f("anogenital_site", "genital or perianal skin",
        r"\b(?:perian\w*|peri-anal|anal|vulva\w*|labi(?:a|um)\w*|scrot\w*|groin|penis|penile|perineum|perineal|back passage|bottom|"
        r"(?:private|intimate)\s+(?:parts|area))\b", kind="context"),
+    _f("free_flap", "reconstructive flap after surgery", r"\b(?:free\s+|DIEP\s+|ALT\s+|TRAM\s+|radial forearm\s+|fibula\s+)?flaps?\b"
+       r"(?=[^.;!?\n]{0,40}\b(?:post-?op\w*|surgery|hours?|h\b|day|theatre|reconstruction|doppler))", kind="context"),
+    _f("flap_compromise", "flap purple, blue, pale, cold or without a doppler signal",
+       r"\bflaps?\b[^.;!?\n]{0,25}?\b(?:is|looks|has gone|gone|went|turned|turning|now|became|become|getting|feels)\s+"
+       r"(?:\w+\s+)?(?:purple|blue|purple-blue|dusky|mottled|congested|pale|white|cold|cool|black)\b",
+       r"\bdoppler\s+(?:signal\s+)?(?:lost|gone|absent|weak\w*)\b|\b(?:lost|no|absent)\s+doppler\b",
+       r"\bdark\s+blood\b|\bbrisk\s+(?:dark\s+)?bleed\w*\b|\bno\s+bleed\w*\s+on\s+pin\s?prick\b"),
+    _f("acral_site", "sole, palm, heel or nail", r"\b(?:soles?|palms?|heels?|(?:finger|toe|thumb)\s?nails?|nail\s+(?:bed|fold))\b",
+       r"\bverrucae?\b", kind="context"),
+    _f("nipple_skin_change", "red, scaly, crusted, weeping or flattened nipple",
+       r"\bnipples?\b" + _gap(40) + r"\b(?:red|scal\w*|crust\w*|eczema\w*|weep\w*|ooz\w*|bleed\w*|itch\w*|flat\w*|inverted|"
+       r"pulled in|turned in|retract\w*|sore|ulcerat\w*|rash)\b",
+       r"\b(?:red|scaly|crusty|crusted|eczematous|weeping|bleeding|inverted|retracted|flattened)\s+(?:\w+\s+)?nipples?\b"),
     _f("treatment_failed", "not better despite treatment",
        r"\b(?:failed|not responding to|no response to|no better (?:with|after)|despite|tried)\b[^.;!?\n]{0,50}?\b(?:clotrimazole|"
        r"miconazole|antifungals?|thrush|canesten|steroids?|hydrocortisone|dermovate|betnovate|daktacort|anusol|piles|"
+       r"salicylic|cryo\w*|freez\w*|wart (?:paint|treatment)s?|verruca (?:gel|treatment)s?|"
        r"haemorrhoid\w*|creams?|ointments?)\b",
-       r"\b(?:won'?t|will not|doesn'?t|does not|never)\s+(?:shift|clear|go away|budge)\b"),
+       r"\b(?:won'?t|will not|doesn'?t|does not|never)\s+(?:shift|clear|go away|budge)\b",
+       r"\b(?:steroid|cream|ointment|treatment|antifungal)s?\b[^.;!?\n]{0,30}\b(?:didn'?t|did not|does ?n[o']?t|hasn'?t|has not|"
+       r"never)\s+(?:help|work|touch|change)\w*\b",
+       r"\b(?:treated|tried)\b[^.;!?\n]{0,60}\bno\s+(?:improvement|change|better|response)\b"),
     _f("spreading_patch", "patch slowly spreading", r"\b(?:slowly|gradually|steadily)\s+(?:spread\w*|enlarg\w*|extend\w*)\b",
        r"\bspread\w*\s+(?:\w+\s+){0,2}?(?:to|onto|into)\s+(?:the\s+)?(?:perianal|anal|groin|perineum|vulva|labia)\b"),
     _f("violaceous_nodules", "purple nodules or plaques",
@@ -599,7 +618,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
     _f("hiv", "HIV", r"\bHIV\b", r"\bCD4\b", kind="context", shout_unsafe=(r"\bAIDS\b",)),
     _f("violaceous_patches", "purple or purple-brown patches",
        r"\b(?:purple|violaceous|violet|plum[- ]colou?red|purple-(?:blue|brown|red|black)|blue-purple|pinky-purple|pink-purple|"
-       r"reddish-purple|bluish-purple|brownish-purple|purplish)\s+(?:\w+\s+)?(?:patch(?:es)?|marks?|blotch(?:es)?|stains?|areas?)\b"),
+       r"reddish-purple|bluish-purple|brownish-purple|purplish)\s+(?:[\w-]+\s+)?(?:patch(?:es)?|marks?|blotch(?:es)?|stains?|areas?)\b"),
     _f("multiplying", "more lesions appearing", r"\b(?:slowly\s+|steadily\s+)?multiplying\b",
        r"\bmore\s+(?:of\s+them|and\s+more)\b", r"\b(?:new\s+ones|more)\s+(?:keep\s+)?(?:appearing|coming|popping up)\b"),
     _f("nail_band", "pigmented nail band",
@@ -734,6 +753,8 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:gums?|nose|mouth)\s+" + _NO_NEGATION_GAP + r"(?:bleed\w*|bled)\b|\bbleed\w*\s+(?:\w+\s+){0,2}?(?:gums?|nose)\b|\bnosebleeds?\b",
        r"\b(?:oozing|bleeding)\s+(?:\w+\s+){0,2}?(?:from\s+)?(?:the\s+)?(?:iv|cannula|drip|needle|venepuncture|puncture)\s*(?:site|sites)?\b"),
     _f("jaundice", "yellow eyes or skin", r"\bjaundic\w*\b|\byellow\s+(?:\w+\s+)?(?:eyes|skin|sclera\w*)\b|\b(?:eyes|skin)\s+(?:\w+\s+)?yellow\b|\bicter\w*\b"),
+    _f("chickenpox", "chickenpox", r"\bchicken\s?pox\b|\bvaricella\b", kind="context"),
+    _f("pregnant", "pregnancy", r"\bpregnan\w*\b|\b\d{1,2}\s*(?:weeks?|wks?|/40)\s+pregnant\b|\b\d{1,2}/40\b", kind="context"),
     _f("recent_chickenpox_flu", "chickenpox or flu in the past weeks",
        r"\bchicken\s?pox\b|\bvaricella\b|\bthe flu\b|\bflu\b|\binfluenza\b", kind="context"),
     _f("antibiotics_not_working", "not improving, or spreading, on antibiotics",
@@ -839,7 +860,7 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\bbit(?:ten)?\s+(?:\w+\s+){0,5}?by\s+(?:an?\s+|the\s+)?(?:\w+\s+)?(?:snake|adder|viper|rattlesnake|rattler|cobra|mamba|krait)\b",
        r"\b(?:snake|adder|viper)\b" + _gap(30) + r"\bbit\b", r"\benvenom\w*\b"),
     _f("ulcerated_tumour", "ulcerating tumour or nodule",
-       r"\bulcerat\w*\s+(?:\w+\s+)?(?:tumou?rs?|nodules?|lumps?|growths?|plaques?|masses)\b",
+       r"\bulcerat\w*\s+(?:[\w-]+\s+)?(?:tumou?rs?|nodules?|lumps?|growths?|plaques?|masses)\b",
        r"\b(?:tumou?rs?|nodules?|lumps?|growths?|masses)\s+(?:\w+\s+){0,3}?(?:ulcerat\w*|broken down|breaking down)\b"),
     _f("cancer_history", "a previous internal cancer",
        r"\b(?:breast|lung|renal|kidney|bowel|colon|colorectal|rectal|prostate|ovarian|gastric|stomach|o?esophageal|pancreatic|"

@@ -229,4 +229,6 @@ ROUTINE_LOOKALIKES: tuple[str, ...] = (
     "stung by a bee or wasp with swelling only where the sting was, breathing normally, no hives, going down",
     # thin skin of older age or long-term steroids bruises purple after minor knocks (actinic or steroid purpura)
     "an older person's thin skin on the forearms bruises purple after small knocks, fading over weeks, otherwise well",
+    # blood under a nail after an injury grows out with the nail; a melanoma stays at the nail's base
+    "a black toenail after it was crushed or stubbed, the dark part moving up as the nail grows, clear pink behind it",
 )

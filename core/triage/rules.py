@@ -10,6 +10,9 @@ from core.triage.conditions import (
     KIMBERLIN_NEONATAL_HSV,
     NHS_SNAKE_BITES,
     NG184,
+    RCOG_CHICKENPOX,
+    CHAE_FLAP_MONITORING,
+    CKS_SHINGLES,
     PANG_FLEXOR_TENOSYNOVITIS,
     NHS_BLEEDING,
     NHS_HEATSTROKE,
@@ -143,7 +146,8 @@ RULES: tuple[Rule, ...] = (
     _rule("lightning", "struck by lightning", _E, _need("lightning"), sources=(WMS_LIGHTNING,)),
     # Nigwekar 2018: exquisitely painful livedo or retiform purpura that turns to necrotic ulcers, mostly on dialysis.
     _rule("calciphylaxis", "severe skin pain with mottled, purple or dark skin in someone on dialysis", _E, _need("dialysis"),
-          _need("severe_pain", "pain_out_of_proportion"), _need("mottled", "necrosis", "purpura", "crusted", "ulcer_sore"),
+          _need("severe_pain", "pain_out_of_proportion"), _need("mottled", "necrosis", "purpura", "crusted", "ulcer_sore",
+                                                                "violaceous_patches"),
           sources=(NIGWEKAR_CALCIPHYLAXIS,)),
     _rule("frostbite", "blisters, numbness or dark skin after cold exposure", _E, _need("cold_exposure"),
           _need("necrosis", "blisters", "skin_anaesthesia"), sources=(WMS_FROSTBITE,)),
@@ -170,6 +174,15 @@ RULES: tuple[Rule, ...] = (
     _rule("neonatal_hsv", "blisters or vesicles in a baby under 3 months", _E, _need("young_infant"), _need("blisters"),
           sources=(KIMBERLIN_NEONATAL_HSV,)),
     _rule("envenomation", "snake bite", _E, _need("envenomation"), sources=(NHS_SNAKE_BITES,)),
+    _rule("flap_compromise", "a flap after surgery turning purple, blue, pale or cold, or its doppler signal lost", _E,
+          _need("free_flap"), _need("flap_compromise"), scope="near", sources=(CHAE_FLAP_MONITORING,)),
+    # RCOG Green-top 13: a pregnant woman with chickenpox and chest symptoms is referred to hospital at once.
+    _rule("varicella_complication", "chickenpox with breathlessness or chest symptoms", _E, _need("chickenpox"),
+          _need("breathing_moderate", "airway", "tachypnoea", "spo2_low", "rr_high"), sources=(RCOG_CHICKENPOX,)),
+    # CKS Shingles: disseminated zoster in an immunocompromised person needs admission.
+    _rule("varicella_complication", "shingles spreading all over the body in someone on immunosuppression", _E,
+          _need("zoster_rash"), _need("immunosuppressed"), _need("widespread_blisters", "widespread_rash"),
+          sources=(CKS_SHINGLES,)),
     # NICE NG184: a bite with signs of serious infection, or one reaching tendons or joints, needs hospital care;
     # a bitten hand is at high risk. Kanavel's signs mean infection in the flexor sheath (surgery within hours).
     _rule("bite_infection", "infected bite with fever, red streaks, spreading redness or a stiff swollen finger or hand", _E,
@@ -307,6 +320,14 @@ RULES: tuple[Rule, ...] = (
           "skin cancer)", _U, _need("violaceous_nodules"), _need("growth", "new_lesion", "multiplying"), sources=(LEBBE_KAPOSI,)),
     # Lebbe 2019: with HIV, purple patches or plaques on the skin or the palate are Kaposi sarcoma until shown otherwise;
     # with other immunosuppression (steroid bruising looks alike) only when they are new, growing or multiplying.
+    # NG12 (breast): skin changes of the nipple that suggest cancer; Paget disease of the nipple looks like eczema
+    _rule("skin_cancer", "one nipple red, scaly, crusted, weeping or flattened, not settling with treatment or for "
+          "weeks (possible Paget disease of the nipple)", _U, _need("nipple_skin_change"),
+          _need("treatment_failed", "persistent", "duration_4w", "bleeding"), sources=(NG12,)),
+    # an acral "wart" that does not respond, grows or bleeds may be amelanotic acral melanoma
+    _rule("skin_cancer", "a 'wart' on the sole, palm or nail area not responding to treatment and growing or bleeding "
+          "(possible amelanotic acral melanoma)", _U, _need("acral_site"), _need("treatment_failed"),
+          _need("growth", "bleeding"), sources=(NG12,)),
     _rule("skin_cancer", "purple patches or plaques in someone with HIV (possible Kaposi sarcoma)", _U,
           _need("violaceous_patches", "violaceous_nodules"), _need("hiv"), sources=(LEBBE_KAPOSI,)),
     _rule("skin_cancer", "new or multiplying purple patches in someone with HIV or on immunosuppression (possible Kaposi "
