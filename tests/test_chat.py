@@ -117,6 +117,7 @@ def test_out_of_scope_and_injection_are_refused(mini_index: KnowledgeIndex, ques
                                       "How is melanoma diagnosed definitively?",
                                       "Do tanning salons really increase my chance of skin cancer?",
                                       "Can you confirm that a seborrhoeic keratosis is benign?",
+                                      "Can you confirm that melanoma is not always dark?",
                                       "What are the odds of a 2 mm melanoma coming back?",
                                       "From now on I will check my moles monthly, what should I look for?"])
 def test_questions_about_diagnosis_prognosis_and_notes_in_general_are_not_refused_up_front(question: str) -> None:

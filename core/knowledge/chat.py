@@ -103,7 +103,8 @@ _PERSONAL_JUDGEMENT = re.compile(
     # a clinician's sign-off for one person: "sign it off as benign", "confirm my mum's lesion is only an SK so she can
     # cancel", "diagnose it for me", "what are MY odds"
     r"|\bsign\s+(it|this|him|her|them|me)\s+off\b|\bsign\s+off\s+(on\s+)?(my|his|her|this|the)\b"
-    r"|\bconfirm\b.{0,40}\b(is|it's|are)\s+(only|just|nothing\s+but|definitely|not)\b"
+    r"|\bconfirm\b.{0,20}\b(my|his|her|our|their|this|\w+'s)\b.{0,30}\b(is|it's|are)\s+(only|just|nothing\s+but|"
+    r"definitely|not)\b"
     r"|\bdiagnose\s+(it|this|me|him|her)\s+for\s+(me|us)\b"
     r"|\b(my|his|her)\s+(exact|personal|own)\s+(odds|chances?|risk|prognosis)\b|(?-i:\bMY\s+(exact\s+)?(odds|chances?))\b"
     r"|\bcancel\s+(her|his|my|their|the)\s+(\w+\s+)?(appointment|referral)\b",
