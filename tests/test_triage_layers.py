@@ -210,7 +210,7 @@ def test_the_shipped_learned_layer_was_fitted_on_tuning_sets_only():
     assert 0 < layer.emergency_threshold < 1 and 0 < layer.urgent_threshold < 1
     card = json.loads((MODEL_DIR / "model.json").read_text(encoding="utf-8"))
     # Only the frozen tuning sets: never the dev set or the blind set.
-    assert card["training_sets"] == ["triage_tuning.jsonl"] + [f"triage_tuning_{n}.jsonl" for n in range(2, 13)]
+    assert card["training_sets"] == ["triage_tuning.jsonl"] + [f"triage_tuning_{n}.jsonl" for n in range(2, 14)]
     assert 0 < card["routine_false_alarm_budget"]["emergency"] <= card["routine_false_alarm_budget"]["urgent"] < 0.1
 
 
@@ -458,6 +458,8 @@ MISSED_ON_SET_13 = [
     ("Kidney transplant on tacrolimus; shingles on my back and now blisters are coming up all over my body", "emergency"),
     ("Chickenpox since Monday and now I'm breathless and coughing", "emergency"),
     ("My son had chickenpox last month, all crusted and gone, he is well", "routine"),
+    ("My son had chickenpox last year, now he has a cold and is a bit wheezy", "routine"),
+    ("Cracked and bleeding nipples since I started breastfeeding 3 weeks ago", "routine"),
     ("Verruca on my heel treated with freezing for months with no improvement, it's growing and bleeds", "urgent"),
     ("Verruca on my heel, freezing helped, it's smaller now", "routine"),
 ]

@@ -753,7 +753,9 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:gums?|nose|mouth)\s+" + _NO_NEGATION_GAP + r"(?:bleed\w*|bled)\b|\bbleed\w*\s+(?:\w+\s+){0,2}?(?:gums?|nose)\b|\bnosebleeds?\b",
        r"\b(?:oozing|bleeding)\s+(?:\w+\s+){0,2}?(?:from\s+)?(?:the\s+)?(?:iv|cannula|drip|needle|venepuncture|puncture)\s*(?:site|sites)?\b"),
     _f("jaundice", "yellow eyes or skin", r"\bjaundic\w*\b|\byellow\s+(?:\w+\s+)?(?:eyes|skin|sclera\w*)\b|\b(?:eyes|skin)\s+(?:\w+\s+)?yellow\b|\bicter\w*\b"),
-    _f("chickenpox", "chickenpox", r"\bchicken\s?pox\b|\bvaricella\b", kind="context"),
+    # a current illness (chickenpox had last year does not count): set aside when past or negated
+    _f("chickenpox", "chickenpox", r"\bchicken\s?pox\b|\bvaricella\b"),
+    _f("breastfeeding", "breastfeeding", r"\bbreast-?\s?feed\w*\b|\bnursing\b|\blatch\w*\b", kind="context"),
     _f("pregnant", "pregnancy", r"\bpregnan\w*\b|\b\d{1,2}\s*(?:weeks?|wks?|/40)\s+pregnant\b|\b\d{1,2}/40\b", kind="context"),
     _f("recent_chickenpox_flu", "chickenpox or flu in the past weeks",
        r"\bchicken\s?pox\b|\bvaricella\b|\bthe flu\b|\bflu\b|\binfluenza\b", kind="context"),

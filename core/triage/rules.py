@@ -323,7 +323,7 @@ RULES: tuple[Rule, ...] = (
     # NG12 (breast): skin changes of the nipple that suggest cancer; Paget disease of the nipple looks like eczema
     _rule("skin_cancer", "one nipple red, scaly, crusted, weeping or flattened, not settling with treatment or for "
           "weeks (possible Paget disease of the nipple)", _U, _need("nipple_skin_change"),
-          _need("treatment_failed", "persistent", "duration_4w", "bleeding"), sources=(NG12,)),
+          _need("treatment_failed", "persistent", "duration_4w", "bleeding"), unless=("breastfeeding",), sources=(NG12,)),
     # an acral "wart" that does not respond, grows or bleeds may be amelanotic acral melanoma
     _rule("skin_cancer", "a 'wart' on the sole, palm or nail area not responding to treatment and growing or bleeding "
           "(possible amelanotic acral melanoma)", _U, _need("acral_site"), _need("treatment_failed"),
