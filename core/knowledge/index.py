@@ -337,6 +337,7 @@ class KnowledgeIndex:
         self._chunk_terms = {cid: self._synonyms.expand(headings[cid] + tokenize(self._chunks[cid]["text"]))
                              for cid in self._chunk_ids}
         self._bm25 = BM25([self._chunk_terms[cid] for cid in self._chunk_ids])
+        self._chunk_term_sets = {cid: frozenset(terms) for cid, terms in self._chunk_terms.items()}
 
         self._sentence_vectors = np.asarray([rows["embeddings"][i] for i in order], dtype=np.float32)
         self._sentences = []
@@ -414,7 +415,7 @@ class KnowledgeIndex:
         rarest = self.rarest_term(query_terms)
         if rarest is None or rarest not in self._bm25.idf or self._bm25.term_idf(rarest) < EXACT_MATCH_MIN_IDF:
             return set()
-        return {cid for cid in self._chunk_ids if rarest in self._chunk_terms[cid]
+        return {cid for cid in self._chunk_ids if rarest in self._chunk_term_sets[cid]
                 and self._bm25.coverage(query_terms, self._chunk_terms[cid]) >= 1.0 - 1e-9}
 
     def rarest_term(self, terms: Iterable[str]) -> str | None:
@@ -422,7 +423,7 @@ class KnowledgeIndex:
         return max(terms, key=self._bm25.term_idf, default=None)
 
     def passage_has_term(self, chunk_id: str, term: str) -> bool:
-        return term in self._chunk_terms[chunk_id]
+        return term in self._chunk_term_sets[chunk_id]
 
     def query_terms(self, text: str) -> list[str]:
         """`tokenize(text)` with misspelt terms read as the known term one edit away (see `SpellingCorrector`);

@@ -38,6 +38,9 @@ _DRUG = (r"(?:allopurinol|zyloprim|carbamazepine|tegretol|oxcarbazepine|trilepta
          r"antiretrovirals?|arvs?|haart|"
          r"(?:epilepsy|seizure|fits?|gout|acne|hiv|tb|arthritis)\s+(?:meds?|medications?|medicines?|tablets?|pills?|drugs?|treatment)|"
          r"meds?|medications?|medicines?|tablets?|pills?|drugs?)")
+_PURPLE = (r"purple|violaceous|violet|plum[- ]colou?red|purple-(?:blue|brown|red|black)|blue-purple|pinky-purple|pink-purple|"
+           r"reddish-purple|bluish-purple")
+_CHICKENPOX = r"\bchicken\s?pox\b|\bvaricella\b"
 # A bare "patch" is left out: eczema, psoriasis and ringworm patches grow too; a pigmented or scaly patch counts.
 _LESION = (r"(?:moles?|na?evus|na?evi|freckles?|lentig\w*|birth ?marks?|lesions?|lumps?|nodules?|bumps?|papule|"
            r"growths?|(?<!cold )sores?|ulcers?|scabs?|spot|mark|sun ?spots?|"
@@ -613,12 +616,10 @@ _FEATURE_LIST: tuple[Feature, ...] = (
     _f("spreading_patch", "patch slowly spreading", r"\b(?:slowly|gradually|steadily)\s+(?:spread\w*|enlarg\w*|extend\w*)\b",
        r"\bspread\w*\s+(?:\w+\s+){0,2}?(?:to|onto|into)\s+(?:the\s+)?(?:perianal|anal|groin|perineum|vulva|labia)\b"),
     _f("violaceous_nodules", "purple nodules or plaques",
-       r"\b(?:purple|violaceous|violet|plum[- ]colou?red|purple-(?:blue|brown|red|black)|blue-purple|pinky-purple|pink-purple|"
-       r"reddish-purple|bluish-purple|purplish)\s+(?:\w+\s+)?(?:nodules?|lumps?|plaques?|bumps?|papules?|tumou?rs?)\b"),
+       rf"\b(?:{_PURPLE}|purplish)\s+(?:\w+\s+)?(?:nodules?|lumps?|plaques?|bumps?|papules?|tumou?rs?)\b"),
     _f("hiv", "HIV", r"\bHIV\b", r"\bCD4\b", kind="context", shout_unsafe=(r"\bAIDS\b",)),
     _f("violaceous_patches", "purple or purple-brown patches",
-       r"\b(?:purple|violaceous|violet|plum[- ]colou?red|purple-(?:blue|brown|red|black)|blue-purple|pinky-purple|pink-purple|"
-       r"reddish-purple|bluish-purple|brownish-purple|purplish)\s+(?:[\w-]+\s+)?(?:patch(?:es)?|marks?|blotch(?:es)?|stains?|areas?)\b"),
+       rf"\b(?:{_PURPLE}|brownish-purple|purplish)\s+(?:[\w-]+\s+)?(?:patch(?:es)?|marks?|blotch(?:es)?|stains?|areas?)\b"),
     _f("multiplying", "more lesions appearing", r"\b(?:slowly\s+|steadily\s+)?multiplying\b",
        r"\bmore\s+(?:of\s+them|and\s+more)\b", r"\b(?:new\s+ones|more)\s+(?:keep\s+)?(?:appearing|coming|popping up)\b"),
     _f("nail_band", "pigmented nail band",
@@ -754,11 +755,11 @@ _FEATURE_LIST: tuple[Feature, ...] = (
        r"\b(?:oozing|bleeding)\s+(?:\w+\s+){0,2}?(?:from\s+)?(?:the\s+)?(?:iv|cannula|drip|needle|venepuncture|puncture)\s*(?:site|sites)?\b"),
     _f("jaundice", "yellow eyes or skin", r"\bjaundic\w*\b|\byellow\s+(?:\w+\s+)?(?:eyes|skin|sclera\w*)\b|\b(?:eyes|skin)\s+(?:\w+\s+)?yellow\b|\bicter\w*\b"),
     # a current illness (chickenpox had last year does not count): set aside when past or negated
-    _f("chickenpox", "chickenpox", r"\bchicken\s?pox\b|\bvaricella\b"),
+    _f("chickenpox", "chickenpox", _CHICKENPOX),
     _f("breastfeeding", "breastfeeding", r"\bbreast-?\s?feed\w*\b|\bnursing\b|\blatch\w*\b", kind="context"),
     _f("pregnant", "pregnancy", r"\bpregnan\w*\b|\b\d{1,2}\s*(?:weeks?|wks?|/40)\s+pregnant\b|\b\d{1,2}/40\b", kind="context"),
     _f("recent_chickenpox_flu", "chickenpox or flu in the past weeks",
-       r"\bchicken\s?pox\b|\bvaricella\b|\bthe flu\b|\bflu\b|\binfluenza\b", kind="context"),
+       _CHICKENPOX + r"|\bthe flu\b|\bflu\b|\binfluenza\b", kind="context"),
     _f("antibiotics_not_working", "not improving, or spreading, on antibiotics",
        r"\b(?:antibiotic|abx|fluclox\w*|flucloxacillin|doxycycline|doxy|clarithromycin|co-?amoxiclav|cefalexin|tablets)\w*\b"
        + _gap(60) + r"\b(?:not (?:getting )?(?:better|improving|working|helping)|isn'?t (?:getting )?(?:better|improving|working)|still spreading|spread\w*|worse|beyond|past the)\b",
